@@ -1,0 +1,128 @@
+{#-
+    Reading the raw input files (sources app.*) safely.
+
+    The source's meta.external_location is a read_parquet / read_csv call on
+    var('targeting__raw_path'). These macros check the files before anything reads
+    them and let staging refer to optional columns that a user's file may not have.
+    Columns marked `meta: {required: true}` in _app__sources.yml must exist.
+-#}
+
+{% macro raw_input_file(table_name) -%}
+    {{- var('targeting__raw_path') ~ '/' ~ table_name ~ '.' ~ var('targeting__raw_format') -}}
+{%- endmacro %}
+
+
+{% macro raw_input_source_node(table_name) -%}
+    {%- for node in graph.sources.values() if node.source_name == 'app' and node.name == table_name -%}
+        {{- return(node) -}}
+    {%- endfor -%}
+    {{- exceptions.raise_compiler_error("targeting: no source app." ~ table_name ~ " in _app__sources.yml") -}}
+{%- endmacro %}
+
+
+{% macro check_raw_config() -%}
+    {%- set raw_format = var('targeting__raw_format') -%}
+    {%- if raw_format not in ['parquet', 'csv'] -%}
+        {{- exceptions.raise_compiler_error(
+            "targeting: var targeting__raw_format is '" ~ raw_format
+            ~ "'; set it to parquet or csv (the extension of your input files).") -}}
+    {%- endif -%}
+    {%- if not var('targeting__raw_path') -%}
+        {{- exceptions.raise_compiler_error(
+            "targeting: var targeting__raw_path is empty; set it to the folder with"
+            ~ " users, events, connections and adoptions (make run RAW_PATH=/path/to/files).") -}}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The columns of one raw file as {lowercase name: DuckDB type}; fails with a sentence
+    naming the file, the column and the var to change when the file or a required
+    column is missing. An input with no rows at all (say a zero-byte connections.csv)
+    needs no columns. -#}
+{% macro raw_input_columns(table_name) -%}
+    {%- if not execute -%}
+        {{- return({}) -}}
+    {%- endif -%}
+    {{- check_raw_config() -}}
+    {%- set path = raw_input_file(table_name) -%}
+    {%- set node = raw_input_source_node(table_name) -%}
+    {%- set found = run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] -%}
+    {%- if found == 0 -%}
+        {{- exceptions.raise_compiler_error(
+            "targeting: input file " ~ path ~ " not found (source app." ~ table_name ~ ")."
+            ~ " Put " ~ table_name ~ "." ~ var('targeting__raw_format') ~ " there, or point var"
+            ~ " targeting__raw_path at the folder that holds it (make run RAW_PATH=/path/to/files);"
+            ~ " for CSV files set var targeting__raw_format to csv.") -}}
+    {%- endif -%}
+    {%- set reader = node.meta.external_location | replace('{name}', table_name) -%}
+    {%- set described = run_query("describe select * from " ~ reader) -%}
+    {%- set columns = {} -%}
+    {%- for row in described.rows -%}
+        {%- do columns.update({row[0] | lower: row[1] | upper}) -%}
+    {%- endfor -%}
+    {%- set missing = [] -%}
+    {%- for column in node.columns.values() if column.meta.get('required') and column.name not in columns -%}
+        {%- do missing.append(column.name) -%}
+    {%- endfor -%}
+    {%- if missing -%}
+        {%- set n_rows = run_query("select count(*) from " ~ reader).columns[0].values()[0] -%}
+        {%- if n_rows > 0 -%}
+            {{- exceptions.raise_compiler_error(
+                "targeting: input file " ~ path ~ " has no column " ~ missing | join(', ')
+                ~ " (required for source app." ~ table_name ~ "; columns found: "
+                ~ columns.keys() | list | join(', ') ~ "). Rename the column in the file,"
+                ~ " or point var targeting__raw_path at the right folder.") -}}
+        {%- endif -%}
+    {%- endif -%}
+    {{- return(columns) -}}
+{%- endmacro %}
+
+
+{#- on-run-start: check every input before a model reads one. -#}
+{% macro validate_raw_inputs() -%}
+    {%- if execute -%}
+        {%- for node in graph.sources.values() if node.source_name == 'app' -%}
+            {%- do raw_input_columns(node.name) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+
+{#- Column expressions over a raw file's columns (the dict raw_input_columns returns).
+    A column the file lacks reads as a typed null. -#}
+
+{% macro raw_text(raw_columns, column_name) -%}
+    {%- if column_name in raw_columns -%}
+        nullif(trim(cast({{ adapter.quote(column_name) }} as varchar)), '')
+    {%- else -%}
+        cast(null as varchar)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro raw_typed(raw_columns, column_name, data_type) -%}
+    {%- set raw_type = raw_columns.get(column_name) -%}
+    {%- if raw_type is none -%}
+        cast(null as {{ data_type }})
+    {%- elif raw_type == data_type | upper -%}
+        {{ adapter.quote(column_name) }}
+    {%- elif raw_type == 'VARCHAR' -%}
+        try_cast(nullif(trim({{ adapter.quote(column_name) }}), '') as {{ data_type }})
+    {%- else -%}
+        try_cast({{ adapter.quote(column_name) }} as {{ data_type }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- True when the raw value is there at all (not null, not blank), parseable or not. -#}
+{% macro raw_is_present(raw_columns, column_name) -%}
+    {%- set raw_type = raw_columns.get(column_name) -%}
+    {%- if raw_type is none -%}
+        false
+    {%- elif raw_type == 'VARCHAR' -%}
+        (nullif(trim({{ adapter.quote(column_name) }}), '') is not null)
+    {%- else -%}
+        ({{ adapter.quote(column_name) }} is not null)
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,52 @@
+-- Every raw event with its final verdict: staging's row checks, then the checks that need
+-- the users table (an event of nobody we know, an event of a bot). Clean rows have a null
+-- dq_issue; downstream models read only those.
+
+with
+
+events as (
+
+    select * from {{ ref('stg_app__events') }}
+
+),
+
+users as (
+
+    -- The user rows that stand for a user: valid ones, bots included (flagged below).
+    select
+        user_id,
+        is_bot
+
+    from {{ ref('int_users_validated') }}
+    where dq_issue is null or dq_issue = 'bot_user'
+
+),
+
+final as (
+
+    select
+        events.event_id,
+        events.user_id,
+        events.occurred_at,
+        events.event_type,
+        events.item,
+        events.duration_ms,
+        events.scroll_depth_pct,
+        events.revenue,
+        events.device_type,
+        events.user_agent,
+        coalesce(
+            events.dq_issue,
+            case
+                when users.user_id is null then 'unknown_user'
+                when users.is_bot then 'bot_user'
+            end
+        ) as dq_issue
+
+    from events
+    left join users
+        on events.user_id = users.user_id
+
+)
+
+select * from final
