@@ -32,7 +32,11 @@ bot_user_agents as (
     -- Match the few distinct agents against the patterns, not every event.
     select distinct agents.user_agent
 
-    from (select distinct user_agent from events where user_agent is not null) as agents
+    from (
+        select distinct user_agent
+        from events
+        where user_agent is not null
+    ) as agents
     inner join bot_user_agent_patterns
         on contains(lower(agents.user_agent), bot_user_agent_patterns.pattern)
 

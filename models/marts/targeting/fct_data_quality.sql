@@ -6,13 +6,31 @@ with
 
 validated_rows as (
 
-    select 'users' as source_table, dq_issue from {{ ref('int_users_validated') }}
+    select
+        'users' as source_table,
+        dq_issue
+    from {{ ref('int_users_validated') }}
+
     union all
-    select 'events' as source_table, dq_issue from {{ ref('int_events_validated') }}
+
+    select
+        'events' as source_table,
+        dq_issue
+    from {{ ref('int_events_validated') }}
+
     union all
-    select 'connections' as source_table, dq_issue from {{ ref('int_connections_validated') }}
+
+    select
+        'connections' as source_table,
+        dq_issue
+    from {{ ref('int_connections_validated') }}
+
     union all
-    select 'adoptions' as source_table, dq_issue from {{ ref('int_adoptions_validated') }}
+
+    select
+        'adoptions' as source_table,
+        dq_issue
+    from {{ ref('int_adoptions_validated') }}
 
 ),
 

@@ -23,9 +23,16 @@ typed as (
 undirected as (
 
     -- An edge is undirected: (a, b) and (b, a) are the same edge, kept as (lower, higher).
+    -- A row with a missing end keeps its ends as they were (least() would skip the null).
     select
-        least(raw_user_id, raw_connected_user_id) as user_id,
-        greatest(raw_user_id, raw_connected_user_id) as connected_user_id,
+        case
+            when raw_user_id is null or raw_connected_user_id is null then raw_user_id
+            else least(raw_user_id, raw_connected_user_id)
+        end as user_id,
+        case
+            when raw_user_id is null or raw_connected_user_id is null then raw_connected_user_id
+            else greatest(raw_user_id, raw_connected_user_id)
+        end as connected_user_id,
         connected_at,
         case
             when raw_user_id is null or raw_connected_user_id is null then 'null_user_id'

@@ -1,0 +1,78 @@
+# The README's two commands: `make run` and `make test`. Both set everything up
+# themselves on a machine with only Python 3.11 and make.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+# Your own data: make run RAW_PATH=/path/to/files (users, events, connections, adoptions
+# as .parquet, or as .csv: the format is taken from the files found there).
+RAW_PATH ?= data/raw
+RAW_FORMAT ?= $(if $(wildcard $(RAW_PATH)/events.csv),csv,parquet)
+# The demo world (python -m targeting.demo --help); make run writes it to data/raw when
+# that folder is empty, make test always builds on its own copy in data/demo.
+DEMO_ARGS ?=
+TEST_RAW_PATH := data/demo
+TEST_DUCKDB_PATH := data/test.duckdb
+
+DBT := $(BIN)/dbt
+DBT_FLAGS := --profiles-dir . --project-dir .
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+.PHONY: run test install demo lint format report-summary clean lock
+
+run: install
+	@if [ "$(RAW_PATH)" = "data/raw" ] && [ -z "$$(ls -A data/raw 2>/dev/null)" ]; then \
+		echo "data/raw is empty: generating the demo world there"; \
+		$(BIN)/python -m targeting.demo --out data/raw $(DEMO_ARGS); \
+	fi
+	$(DBT) build $(DBT_FLAGS) --vars '{targeting__raw_path: "$(RAW_PATH)", targeting__raw_format: $(RAW_FORMAT)}'
+	$(BIN)/python -m targeting.summary
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+	@if [ -z "$$(ls -A $(TEST_RAW_PATH) 2>/dev/null)" ]; then \
+		$(BIN)/python -m targeting.demo --out $(TEST_RAW_PATH); \
+	fi
+	TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(DBT) build $(DBT_FLAGS) \
+		--vars '{targeting__raw_path: "$(TEST_RAW_PATH)", targeting__raw_format: parquet}'
+	TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/python -m targeting.summary
+	$(BIN)/sqlfluff lint models macros tests/generic
+
+# Creates .venv and installs the pinned requirements and this package. uv installs in
+# seconds; when it cannot be had, plain pip does the same job more slowly.
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9 \
+		|| echo "uv not available: installing with pip"
+	if $(BIN)/python -m uv --version >/dev/null 2>&1; then \
+		$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -r requirements.txt -e . ; \
+	else \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e . ; \
+	fi
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/python -m targeting.demo --out $(RAW_PATH) $(DEMO_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models macros tests/generic
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+	$(BIN)/sqlfluff fix models macros tests/generic
+
+# Re-pin requirements.txt from requirements.in (needs the registry).
+lock: install
+	$(BIN)/python -m uv pip compile requirements.in -o requirements.txt --python-version 3.11 --no-header
+
+clean:
+	rm -rf $(VENV) target logs dbt_packages data/demo data/test.duckdb
