@@ -1,0 +1,59 @@
+"""Runs dbt on the project against raw files of a test's own, into a warehouse of its own."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).parent / "dbt"
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    returncode: int
+    output: str
+
+
+def run_dbt(
+    command: str, work_dir: Path, raw_path: Path, raw_format: str = "parquet", *args: str
+) -> DbtResult:
+    """Run one dbt command on raw files in ``raw_path``, into ``work_dir/warehouse.duckdb``.
+
+    The project's own target/ and logs/ are left alone; the run is in the repo root, as
+    dbt must be (the profile's relative paths resolve from the current directory).
+    """
+    env = {
+        **os.environ,
+        "TARGETING_DUCKDB_PATH": str(work_dir / "warehouse.duckdb"),
+        "DBT_PROFILES_DIR": str(REPO_ROOT),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    vars_yaml = f'{{targeting__raw_path: "{raw_path}", targeting__raw_format: {raw_format}}}'
+    completed = subprocess.run(
+        [
+            str(DBT),
+            command,
+            "--project-dir",
+            str(REPO_ROOT),
+            "--target-path",
+            str(work_dir / "target"),
+            "--log-path",
+            str(work_dir / "logs"),
+            "--vars",
+            vars_yaml,
+            *args,
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return DbtResult(completed.returncode, completed.stdout + completed.stderr)
+
+

@@ -1,0 +1,188 @@
+"""Integration: generate a small demo world, build it with dbt, check the warehouse.
+
+The generator's manifest says exactly which dirty rows it injected; fct_data_quality
+must count the same, kind by kind. Also: CSV input with an empty connections file and
+all-null demographics, optional columns missing, personal data hashed, and errors that
+name the missing file or column.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from dbt_runner import run_dbt
+
+from targeting.demo import generate
+
+pytestmark = pytest.mark.integration
+
+SMALL_WORLD = {"users": 1500, "days": 120, "seed": 7}
+
+
+@pytest.fixture(scope="module")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A small Parquet world built once with `dbt build` (models, seeds, unit and data tests)."""
+    work_dir = tmp_path_factory.mktemp("demo_build")
+    manifest = generate(work_dir / "raw", **SMALL_WORLD)
+    result = run_dbt("build", work_dir, work_dir / "raw")
+    assert result.returncode == 0, result.output[-5000:]
+    return work_dir, manifest
+
+
+def query(work_dir: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(work_dir / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def test_data_quality_counts_equal_the_manifest(demo_build: tuple[Path, dict]) -> None:
+    work_dir, manifest = demo_build
+    built = query(
+        work_dir,
+        "select source_table, dq_issue, n_rows from marts.fct_data_quality where n_rows > 0",
+    )
+    actual = {(row.source_table, row.dq_issue): row.n_rows for row in built.itertuples()}
+    expected = {
+        (table, issue): n
+        for table, issues in manifest["dq_issues"].items()
+        for issue, n in issues.items()
+        if n > 0
+    }
+    assert actual == expected
+
+
+def test_every_injected_kind_is_counted(demo_build: tuple[Path, dict]) -> None:
+    work_dir, manifest = demo_build
+    built = query(work_dir, "select source_table, dq_issue, n_rows from marts.fct_data_quality")
+    counted = {(row.source_table, row.dq_issue) for row in built.itertuples() if row.n_rows > 0}
+    injected = {
+        (table, issue)
+        for table, issues in manifest["dq_issues"].items()
+        for issue in issues
+        if issue != "clean"
+    }
+    assert injected, "the generator injected no dirty rows"
+    assert injected <= counted
+
+
+def test_shares_add_up_per_table(demo_build: tuple[Path, dict]) -> None:
+    work_dir, manifest = demo_build
+    totals = query(
+        work_dir,
+        """
+        select source_table, sum(n_rows) as n_rows, sum(share_of_rows) as share
+        from marts.fct_data_quality group by source_table
+        """,
+    )
+    for row in totals.itertuples():
+        assert row.n_rows == manifest["rows"][row.source_table]
+        assert row.share == pytest.approx(1.0)
+
+
+def test_layers_land_in_their_schemas(demo_build: tuple[Path, dict]) -> None:
+    work_dir, _ = demo_build
+    relations = query(
+        work_dir,
+        "select table_schema, table_name, table_type from information_schema.tables",
+    )
+    found = {(row.table_schema, row.table_name): row.table_type for row in relations.itertuples()}
+    for name in ("stg_app__events", "stg_app__connections", "stg_app__adoptions"):
+        assert found[("staging", name)] == "VIEW"
+    assert found[("staging", "stg_app__users")] == "BASE TABLE"
+    assert found[("intermediate", "int_events_validated")] == "BASE TABLE"
+    assert found[("marts", "fct_data_quality")] == "BASE TABLE"
+
+
+def test_email_is_only_stored_as_salted_hash(demo_build: tuple[Path, dict]) -> None:
+    work_dir, _ = demo_build
+    raw = pd.read_parquet(work_dir / "raw" / "users.parquet")
+    one = raw.dropna(subset=["user_id", "email"]).iloc[0]
+    salt = os.environ.get("TARGETING_PII_SALT", "targeting-dev-salt")
+    expected_hash = hashlib.sha256((salt + one.email.lower()).encode()).hexdigest()
+    stored = query(
+        work_dir,
+        f"select email_hash from staging.stg_app__users where user_id = '{one.user_id}'",
+    )
+    assert stored.email_hash.iloc[0] == expected_hash
+    columns = query(
+        work_dir, "select table_name, column_name from information_schema.columns"
+    )
+    assert "email" not in set(columns.column_name)
+
+
+def _write_csv_world(source: Path, target: Path, connections: str) -> None:
+    """The Parquet world as CSV, with an empty connections file and no demographics."""
+    target.mkdir()
+    for name in ("users", "events", "adoptions"):
+        frame = pd.read_parquet(source / f"{name}.parquet")
+        if name == "users":
+            demographics = ["country", "industry", "job_title", "company_size", "birth_year"]
+            frame[demographics] = None
+        frame.to_csv(target / f"{name}.csv", index=False)
+    (target / "connections.csv").write_text(connections)
+
+
+@pytest.mark.parametrize(
+    "connections",
+    ["user_id,connected_user_id,connected_at\n", ""],
+    ids=["header_only_connections", "zero_byte_connections"],
+)
+def test_csv_input_with_empty_connections_and_null_demographics_builds(
+    demo_build: tuple[Path, dict], tmp_path: Path, connections: str
+) -> None:
+    source_dir = demo_build[0] / "raw"
+    _write_csv_world(source_dir, tmp_path / "raw", connections)
+    result = run_dbt("build", tmp_path, tmp_path / "raw", "csv")
+    assert result.returncode == 0, result.output[-5000:]
+    built = query(
+        tmp_path,
+        """
+        select source_table, sum(n_rows) as n_rows
+        from marts.fct_data_quality group by source_table
+        """,
+    )
+    rows = dict(zip(built.source_table, built.n_rows, strict=True))
+    assert rows["connections"] == 0
+    assert rows["events"] == len(pd.read_parquet(source_dir / "events.parquet"))
+
+
+def test_missing_optional_columns_read_as_null(
+    demo_build: tuple[Path, dict], tmp_path: Path
+) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(demo_build[0] / "raw", raw)
+    events = pd.read_parquet(raw / "events.parquet")
+    events.drop(columns=["item", "user_agent", "scroll_depth_pct"]).to_parquet(
+        raw / "events.parquet"
+    )
+    result = run_dbt("build", tmp_path, raw)
+    assert result.returncode == 0, result.output[-5000:]
+    built = query(tmp_path, "select count(item) as n_items from intermediate.int_events_validated")
+    assert built.n_items.iloc[0] == 0
+
+
+def test_missing_required_column_names_file_and_column(
+    demo_build: tuple[Path, dict], tmp_path: Path
+) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(demo_build[0] / "raw", raw)
+    events = pd.read_parquet(raw / "events.parquet")
+    events.rename(columns={"occurred_at": "timestamp"}).to_parquet(raw / "events.parquet")
+    result = run_dbt("build", tmp_path, raw)
+    assert result.returncode != 0
+    message = next(line for line in result.output.splitlines() if "targeting:" in line)
+    assert f"{raw}/events.parquet has no column occurred_at" in message
+    assert "targeting__raw_path" in message
+
+
+def test_missing_file_names_file_and_var(tmp_path: Path) -> None:
+    result = run_dbt("build", tmp_path, tmp_path / "nowhere")
+    assert result.returncode != 0
+    message = next(line for line in result.output.splitlines() if "targeting:" in line)
+    assert f"{tmp_path}/nowhere/users.parquet not found" in message
+    assert "targeting__raw_path" in message
