@@ -135,6 +135,7 @@ WINDOW_DAYS = 28
 MIN_USERS, MAX_USERS = 100, 5_000_000
 MIN_DAYS, MAX_DAYS = 28, 3_650
 FORMATS = ("parquet", "csv")
+DEFAULT_END_DATE = "2026-10-31"  # fixed, so the output never depends on the clock
 
 # Dirty rows per clean row of the table (at least one of every kind).
 DIRTY_USERS_RATE = 0.002
@@ -1564,7 +1565,7 @@ def generate(
     products: int = DEFAULT_PRODUCTS,
     seed: int = 42,
     fmt: str = "parquet",
-    end_date: str = "2026-10-31",
+    end_date: str = DEFAULT_END_DATE,
 ) -> dict[str, Any]:
     """Generate the demo world into ``out_dir``; return (and write) its manifest."""
     end = _validate(users, days, products, seed, fmt, end_date)
@@ -1697,7 +1698,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default="data/raw", help="output folder (default data/raw)")
     parser.add_argument("--format", default="parquet", help="parquet (default) or csv")
     parser.add_argument(
-        "--end-date", default="2026-10-31", help="first day after the window (default 2026-10-31)"
+        "--end-date",
+        default=DEFAULT_END_DATE,
+        help=f"first day after the window (default {DEFAULT_END_DATE})",
     )
     return parser
 

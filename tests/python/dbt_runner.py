@@ -8,9 +8,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from targeting.demo import DEFAULT_END_DATE
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).parent / "dbt"
+DEMO_END = f"{DEFAULT_END_DATE} 00:00:00"
 
 
 @dataclass(frozen=True)
@@ -20,9 +22,17 @@ class DbtResult:
 
 
 def run_dbt(
-    command: str, work_dir: Path, raw_path: Path, raw_format: str = "parquet", *args: str
+    command: str,
+    work_dir: Path,
+    raw_path: Path,
+    *args: str,
+    raw_format: str = "parquet",
+    future_cutoff_at: str = DEMO_END,
 ) -> DbtResult:
     """Run one dbt command on raw files in ``raw_path``, into ``work_dir/warehouse.duckdb``.
+
+    ``future_cutoff_at`` pins what counts as a future timestamp (by default the demo
+    world's end), so the result does not depend on the day the test runs.
 
     The project's own target/ and logs/ are left alone; the run is in the repo root, as
     dbt must be (the profile's relative paths resolve from the current directory).
@@ -33,7 +43,10 @@ def run_dbt(
         "DBT_PROFILES_DIR": str(REPO_ROOT),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    vars_yaml = f'{{targeting__raw_path: "{raw_path}", targeting__raw_format: {raw_format}}}'
+    vars_yaml = (
+        f'{{targeting__raw_path: "{raw_path}", targeting__raw_format: {raw_format},'
+        f' targeting__future_cutoff_at: "{future_cutoff_at}"}}'
+    )
     completed = subprocess.run(
         [
             str(DBT),
@@ -55,5 +68,3 @@ def run_dbt(
         check=False,
     )
     return DbtResult(completed.returncode, completed.stdout + completed.stderr)
-
-

@@ -109,9 +109,7 @@ def test_email_is_only_stored_as_salted_hash(demo_build: tuple[Path, dict]) -> N
         f"select email_hash from staging.stg_app__users where user_id = '{one.user_id}'",
     )
     assert stored.email_hash.iloc[0] == expected_hash
-    columns = query(
-        work_dir, "select table_name, column_name from information_schema.columns"
-    )
+    columns = query(work_dir, "select table_name, column_name from information_schema.columns")
     assert "email" not in set(columns.column_name)
 
 
@@ -137,7 +135,7 @@ def test_csv_input_with_empty_connections_and_null_demographics_builds(
 ) -> None:
     source_dir = demo_build[0] / "raw"
     _write_csv_world(source_dir, tmp_path / "raw", connections)
-    result = run_dbt("build", tmp_path, tmp_path / "raw", "csv")
+    result = run_dbt("build", tmp_path, tmp_path / "raw", raw_format="csv")
     assert result.returncode == 0, result.output[-5000:]
     built = query(
         tmp_path,
