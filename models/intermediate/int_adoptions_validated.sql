@@ -17,7 +17,7 @@ users as (
         is_bot
 
     from {{ ref('int_users_validated') }}
-    where dq_issue is null or dq_issue = 'bot_user'
+    where is_known_user
 
 ),
 

@@ -12,13 +12,12 @@ events as (
 
 users as (
 
-    -- The user rows that stand for a user: valid ones, bots included (flagged below).
     select
         user_id,
         is_bot
 
     from {{ ref('int_users_validated') }}
-    where dq_issue is null or dq_issue = 'bot_user'
+    where is_known_user
 
 ),
 

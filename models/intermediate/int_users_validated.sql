@@ -124,6 +124,9 @@ final as (
         bot_user_agent_share,
         max_events_per_hour,
         is_bot,
+        -- The row that stands for the user: valid, bots included. Ids in other tables
+        -- that match no such row are unknown users.
+        dq_issue is null as is_known_user,
         coalesce(dq_issue, case when is_bot then 'bot_user' end) as dq_issue
 
     from bot_flagged
