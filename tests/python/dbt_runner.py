@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,11 +30,13 @@ def run_dbt(
     *args: str,
     raw_format: str = "parquet",
     future_cutoff_at: str = DEMO_END,
+    extra_vars: Mapping[str, object] | None = None,
 ) -> DbtResult:
     """Run one dbt command on raw files in ``raw_path``, into ``work_dir/warehouse.duckdb``.
 
     ``future_cutoff_at`` pins what counts as a future timestamp (by default the demo
-    world's end), so the result does not depend on the day the test runs.
+    world's end), so the result does not depend on the day the test runs;
+    ``extra_vars`` adds or overrides other ``targeting__*`` vars.
 
     The project's own target/ and logs/ are left alone; the run is in the repo root, as
     dbt must be (the profile's relative paths resolve from the current directory).
@@ -43,10 +47,12 @@ def run_dbt(
         "DBT_PROFILES_DIR": str(REPO_ROOT),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    vars_yaml = (
-        f'{{targeting__raw_path: "{raw_path}", targeting__raw_format: {raw_format},'
-        f' targeting__future_cutoff_at: "{future_cutoff_at}"}}'
-    )
+    dbt_vars = {
+        "targeting__raw_path": str(raw_path),
+        "targeting__raw_format": raw_format,
+        "targeting__future_cutoff_at": future_cutoff_at,
+        **(extra_vars or {}),
+    }
     completed = subprocess.run(
         [
             str(DBT),
@@ -58,7 +64,7 @@ def run_dbt(
             "--log-path",
             str(work_dir / "logs"),
             "--vars",
-            vars_yaml,
+            json.dumps(dbt_vars),
             *args,
         ],
         cwd=REPO_ROOT,

@@ -1,0 +1,93 @@
+{#- Vars are checked once, before any model runs (on-run-start), and again where a model
+    needs one to render (at parse time, before any hook): either way a var that cannot
+    be right fails with its name and what to put there instead. -#}
+
+{% macro var_error(name, value, advice) -%}
+    {{- exceptions.raise_compiler_error(
+        "targeting: var " ~ name ~ " is " ~ (("'" ~ value ~ "'") if value is string else value) ~ "; " ~ advice) -}}
+{%- endmacro %}
+
+
+{#- A var that must be a whole number of at least `minimum`; returns it. -#}
+{% macro whole_number_var(name, minimum=1) -%}
+    {%- set value = var(name) -%}
+    {%- if value is not number or value is sameas true or value is sameas false
+        or value != value | int or value < minimum -%}
+        {{- var_error(name, value, "set it to a whole number of " ~ minimum ~ " or more.") -}}
+    {%- endif -%}
+    {{- return(value | int) -}}
+{%- endmacro %}
+
+
+{#- A var that must be a number between `low` and `high` (open or closed ends); returns it. -#}
+{% macro number_var(name, low, high, low_open=false, high_open=false, example='') -%}
+    {%- set value = var(name) -%}
+    {%- if value is not number or value is sameas true or value is sameas false
+        or (value <= low if low_open else value < low)
+        or (value >= high if high_open else value > high) -%}
+        {{- var_error(name, value, "set it to a number " ~ ('above ' if low_open else 'from ') ~ low
+            ~ (' and below ' if high_open else ' to ') ~ high ~ example ~ ".") -}}
+    {%- endif -%}
+    {{- return(value) -}}
+{%- endmacro %}
+
+
+{% macro validate_targeting_vars() -%}
+    {%- for name in [
+        'targeting__snapshot_interval_days',
+        'targeting__n_training_snapshots',
+        'targeting__label_horizon_days',
+        'targeting__session_gap_minutes',
+        'targeting__new_user_days',
+        'targeting__bot_max_events_per_hour',
+    ] -%}
+        {%- do whole_number_var(name) -%}
+    {%- endfor -%}
+    {%- do whole_number_var('targeting__random_seed', minimum=0) -%}
+    {%- do number_var('targeting__bot_user_agent_share', 0, 1, low_open=true, example=', such as 0.5') -%}
+    {%- do number_var('targeting__engaged_percentile', 0, 1, low_open=true, high_open=true, example=', such as 0.75') -%}
+    {%- do number_var('targeting__affinity_smoothing', 0, 1000000, example=' (a pseudo-count of adopters, such as 20)') -%}
+    {%- set date_pattern = '[0-9]{4}-[0-9]{2}-[0-9]{2}' -%}
+    {%- set as_of = var('targeting__as_of') -%}
+    {%- if as_of is not none and modules.re.fullmatch(date_pattern, as_of | string) is none -%}
+        {{- var_error('targeting__as_of', as_of,
+            "set it to a date like 2026-10-01, or null for the day after the last event.") -}}
+    {%- endif -%}
+    {%- set cutoff = var('targeting__future_cutoff_at') -%}
+    {%- if cutoff is not none and modules.re.fullmatch(
+        date_pattern ~ '([ T][0-9]{2}:[0-9]{2}(:[0-9]{2})?)?', cutoff | string) is none -%}
+        {{- var_error('targeting__future_cutoff_at', cutoff,
+            "set it to a UTC time like '2026-10-01 00:00:00', or null for the time the run starts.") -}}
+    {%- endif -%}
+    {%- do products_var() -%}
+    select 1
+{%- endmacro %}
+
+
+{#- The product ids of var targeting__products (a list; empty = every adopted product). -#}
+{% macro products_var() -%}
+    {%- set products = var('targeting__products') -%}
+    {%- if products is none or products is string or products is mapping or products is not iterable -%}
+        {{- var_error('targeting__products', products,
+            "set it to a list of product ids such as [analytics_pro], or [] for all.") -}}
+    {%- endif -%}
+    {{- return(products | map('string') | list) -}}
+{%- endmacro %}
+
+
+{#- The snapshot grid, in days before as_of, as DESIGN fixes it: the test snapshot is the
+    latest grid date whose label window ends on or before as_of; the train snapshots are
+    the grid dates before it whose label windows end on or before the test snapshot. -#}
+{% macro snapshot_offsets() -%}
+    {%- set interval = whole_number_var('targeting__snapshot_interval_days') -%}
+    {%- set horizon = whole_number_var('targeting__label_horizon_days') -%}
+    {%- set steps_per_horizon = ((horizon + interval - 1) // interval) -%}
+    {%- set offsets = [
+        {'role': 'score', 'days_before_as_of': 0},
+        {'role': 'test', 'days_before_as_of': steps_per_horizon * interval},
+    ] -%}
+    {%- for i in range(whole_number_var('targeting__n_training_snapshots')) -%}
+        {%- do offsets.append({'role': 'train', 'days_before_as_of': (2 * steps_per_horizon + i) * interval}) -%}
+    {%- endfor -%}
+    {{- return(offsets) -}}
+{%- endmacro %}

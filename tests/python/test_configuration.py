@@ -1,0 +1,45 @@
+"""Bad configuration fails fast, before any model runs, with the var's name and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dbt_runner import run_dbt
+
+
+@pytest.mark.parametrize(
+    ("bad_vars", "message"),
+    [
+        (
+            {"targeting__label_horizon_days": -5},
+            "var targeting__label_horizon_days is -5; set it to a whole number of 1 or more.",
+        ),
+        (
+            {"targeting__n_training_snapshots": "six"},
+            "var targeting__n_training_snapshots is 'six'; set it to a whole number of 1 or more.",
+        ),
+        (
+            {"targeting__as_of": "yesterday"},
+            "var targeting__as_of is 'yesterday'; set it to a date like 2026-10-01",
+        ),
+        (
+            {"targeting__products": "analytics_pro"},
+            "var targeting__products is 'analytics_pro'; set it to a list of product ids",
+        ),
+        (
+            {"targeting__engaged_percentile": 75},
+            "var targeting__engaged_percentile is 75; set it to a number above 0 and below 1",
+        ),
+    ],
+    ids=["negative_horizon", "text_count", "bad_date", "product_not_a_list", "percent"],
+)
+def test_a_bad_var_fails_with_its_name_and_the_fix(
+    tmp_path: Path, bad_vars: dict, message: str
+) -> None:
+    # no input files at all: the vars are checked first
+    result = run_dbt("build", tmp_path, tmp_path / "raw", extra_vars=bad_vars)
+    assert result.returncode != 0
+    lines = [line.strip() for line in result.output.splitlines() if "targeting:" in line]
+    assert lines, result.output[-3000:]
+    assert lines[0].startswith(f"targeting: {message}"), lines[0]
