@@ -9,6 +9,7 @@ name the missing file or column.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 from pathlib import Path
@@ -184,3 +185,56 @@ def test_missing_file_names_file_and_var(tmp_path: Path) -> None:
     message = next(line for line in result.output.splitlines() if "targeting:" in line)
     assert f"{tmp_path}/nowhere/users.parquet not found" in message
     assert "targeting__raw_path" in message
+
+
+def test_an_unknown_product_fails_naming_the_known_ones(
+    demo_build: tuple[Path, dict], tmp_path: Path
+) -> None:
+    work_dir, manifest = demo_build
+    shutil.copy(work_dir / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    result = run_dbt(
+        "run",
+        tmp_path,
+        work_dir / "raw",
+        "--select",
+        "int_products",
+        extra_vars={"targeting__products": ["analytics_pro", "no_such_product"]},
+    )
+    assert result.returncode != 0
+    message = next(line for line in result.output.splitlines() if "targeting:" in line)
+    known = ", ".join(sorted(p for p, facts in manifest["products"].items() if facts["adopters"]))
+    assert (
+        "targeting: var targeting__products names no_such_product, which no valid adoption has;"
+        f" known products: {known}"
+    ) in message
+
+
+def test_every_model_column_is_documented_and_exists(demo_build: tuple[Path, dict]) -> None:
+    """The YAML docs and the warehouse agree: no column undocumented, none documented away."""
+    work_dir, _ = demo_build
+    nodes = json.loads((work_dir / "target" / "manifest.json").read_text())["nodes"]
+    models = [node for node in nodes.values() if node["resource_type"] == "model"]
+    built = query(
+        work_dir, "select table_schema, table_name, column_name from information_schema.columns"
+    )
+    columns: dict[tuple[str, str], list[str]] = {}
+    for row in built.itertuples():
+        columns.setdefault((row.table_schema, row.table_name), []).append(row.column_name)
+    problems = []
+    for model in models:
+        in_warehouse = columns.get((model["schema"], model["alias"]))
+        assert in_warehouse, f"{model['name']} was not built"
+        if not model["description"].strip():
+            problems.append(f"{model['name']}: no description")
+        documented = {
+            name for name, column in model["columns"].items() if column["description"].strip()
+        }
+        problems += [
+            f"{model['name']}.{c}: not documented" for c in in_warehouse if c not in documented
+        ]
+        problems += [
+            f"{model['name']}.{c}: documented, not built"
+            for c in model["columns"]
+            if c not in in_warehouse
+        ]
+    assert not problems, "\n".join(problems)

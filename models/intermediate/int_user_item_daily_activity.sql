@@ -1,0 +1,27 @@
+-- One row per user, day and item (a feature used or a page seen): for distinct features
+-- used and for adopter item affinity.
+
+with
+
+events as (
+
+    select * from {{ ref('int_events_cleaned') }}
+
+),
+
+final as (
+
+    select
+        user_id,
+        event_date as activity_date,
+        item_kind,
+        item,
+        count(*) as n_uses
+
+    from events
+    where item_kind is not null and item is not null
+    group by user_id, event_date, item_kind, item
+
+)
+
+select * from final
