@@ -1,0 +1,25 @@
+"""Behavioral clusters of the users at the scoring snapshot (logic: targeting.clusters)."""
+
+from targeting.clusters import cluster_users
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    features = dbt.ref("int_users_behavior_windowed")
+    snapshots = dbt.ref("int_snapshots")
+
+    score_dates = snapshots.filter("role = 'score'").select("snapshot_date")
+    frame = features.join(score_dates, "snapshot_date").df()
+
+    clusters = cluster_users(
+        frame,
+        dbt.config.get("cluster_features"),
+        k_min=int(dbt.config.get("cluster_k_min")),
+        k_max=int(dbt.config.get("cluster_k_max")),
+        seed=int(dbt.config.get("random_seed")),
+        silhouette_sample=int(dbt.config.get("cluster_silhouette_sample")),
+    )
+    # pandas holds dates as timestamps, and an empty frame's ids as untyped: retype them.
+    return session.from_df(clusters).select(
+        "* replace (user_id::varchar as user_id, snapshot_date::date as snapshot_date)"
+    )
