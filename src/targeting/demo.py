@@ -53,16 +53,21 @@ Products and adoption
         logit = base_p                                  # product base rate
               + demographics_p(industry, plan, company size, job title, in a team)
               + N(0, 0.8) per user x product            # unobserved taste
-              + 0.45 log1p(related-feature uses, 14-day half-life)
-              + 0.35 clip(log(7-day / 28-day activity rate))    # rising activity
-              + 0.55 log1p(connections that adopted p)          # social contagion
-              + 0.45 log1p(teammates that adopted p)
-              + 0.50 log1p(recent purchases) + 0.08 log1p(recent revenue)   # RFM
+              + 0.675 log1p(related-feature uses, 14-day half-life)
+              + 0.525 clip(log(7-day / 28-day activity rate))   # rising activity
+              + 0.825 log1p(connections that adopted p)         # social contagion
+              + 0.675 log1p(teammates that adopted p)
+              + 0.75 log1p(recent purchases) + 0.12 log1p(recent revenue)   # RFM
+              + sweet_p exp(-((a - 0.5) / 0.25)^2)     # ai_assistant only, sweet_p = 2.5
 
-    No single observable gives adoption away: it needs several moderate effects and
-    carries noise. A handful of early adopters per product (weighted by their static
-    propensity) adopt on day 0 and seed the contagion. After adopting, a user uses the
-    product's related features more (affinity x1.6, feature-use share x1.25).
+    where ``a = log1p(daily events, 28-day half-life)``. The last term is the planted
+    non-linear signal: ``ai_assistant`` appeals most to moderately active users, less to
+    both the inactive and the power users, a bump that no model linear in the
+    features can draw (a tree model can). No single observable gives adoption away: it
+    needs several moderate effects and carries noise. A handful of early adopters per
+    product (weighted by their static propensity) adopt on day 0 and seed the
+    contagion. After adopting, a user uses the product's related features more
+    (affinity x1.6, feature-use share x1.25).
     ``api_access`` is the cold-start product: a tiny base rate and few seeds.
 
 Bots
@@ -93,9 +98,9 @@ Files and manifest
 
 Size and calibration (defaults: ``--users 20000 --days 270``)
     About 3.0M events (~135 per human user plus ~8% bot traffic), 40k connections and
-    6k adoptions in 7-9 s on 2 cores. Mean 28-day adoption rates: analytics_pro ~2.1%,
-    team_workspace ~2.0%, ai_assistant ~1.4%; the cold-start ``api_access`` ends with
-    18-28 adopters (seeds 1-5 and 42). Rates do not depend on the size; 1,000,000
+    6k adoptions in 6-9 s on 2 cores. Mean 28-day adoption rates: analytics_pro ~2.1%,
+    team_workspace ~1.9%, ai_assistant ~1.5%; the cold-start ``api_access`` ends with
+    32-41 adopters (seeds 1-5, 7 and 42). Rates do not depend on the size; 1,000,000
     users give ~150M events in ~6 minutes with a 1.5 GB peak (state is per-user numpy
     vectors, events are generated and written one day at a time).
 """
@@ -144,13 +149,16 @@ DIRTY_CONNECTIONS_RATE = 0.002
 DIRTY_ADOPTIONS_RATE = 0.005
 
 # --- Hazard coefficients (see the module docstring) ------------------------------------
-B_BEHAVIOR = 0.45
-B_TREND = 0.35
-B_SOCIAL = 0.55
-B_TEAM = 0.45
-B_RECENCY = 0.5
-B_MONETARY = 0.08
+B_BEHAVIOR = 0.675
+B_TREND = 0.525
+B_SOCIAL = 0.825
+B_TEAM = 0.675
+B_RECENCY = 0.75
+B_MONETARY = 0.12
 TASTE_SD = 0.8
+# ai_assistant's non-linear term: a bump in log1p(daily events, 28-day half-life).
+SWEET_SPOT_CENTER = 0.5
+SWEET_SPOT_WIDTH = 0.25
 FEATURE_HALF_LIFE_D = 14.0
 PURCHASE_HALF_LIFE_D = 30.0
 SHORT_HALF_LIFE_D = 7.0
@@ -381,6 +389,9 @@ class Product:
     seed_share: float
     cold_start: bool = False
     team_effect: float = 0.0
+    # Height of a bump in the hazard for moderately active users (0 = none): a signal
+    # that is not monotone in any observable, which a linear model cannot represent.
+    sweet_spot: float = 0.0
     industry_effects: Mapping[str, float] | None = None
     plan_effects: Mapping[str, float] | None = None
     size_effects: Mapping[str, float] | None = None
@@ -391,7 +402,7 @@ PRODUCTS: tuple[Product, ...] = (
     Product(
         "analytics_pro",
         ("reports", "dashboards", "export"),
-        base_logit=-8.15,
+        base_logit=-8.65,
         seed_share=0.002,
         industry_effects={"finance": 0.35, "consulting": 0.3, "software": 0.2, "nonprofit": -0.3},
         plan_effects={"free": -0.5, "business": 0.3, "enterprise": 0.4},
@@ -401,7 +412,7 @@ PRODUCTS: tuple[Product, ...] = (
     Product(
         "team_workspace",
         ("sharing", "comments", "templates"),
-        base_logit=-8.6,
+        base_logit=-9.1,
         seed_share=0.002,
         team_effect=0.5,
         industry_effects={"consulting": 0.2, "media": 0.2, "software": 0.15},
@@ -412,8 +423,9 @@ PRODUCTS: tuple[Product, ...] = (
     Product(
         "ai_assistant",
         ("automation", "templates", "alerts"),
-        base_logit=-8.45,
+        base_logit=-9.9,
         seed_share=0.002,
+        sweet_spot=2.5,
         industry_effects={"software": 0.3, "media": 0.25, "government": -0.4},
         plan_effects={"free": -0.3, "pro": 0.2},
         title_effects={"Marketing Manager": 0.3, "Founder": 0.3, "Designer": 0.2},
@@ -432,7 +444,7 @@ PRODUCTS: tuple[Product, ...] = (
     Product(
         "data_connectors",
         ("integrations", "export", "dashboards"),
-        base_logit=-8.9,
+        base_logit=-9.4,
         seed_share=0.0015,
         industry_effects={"retail": 0.3, "manufacturing": 0.3, "finance": 0.2},
         plan_effects={"free": -0.5, "enterprise": 0.3},
@@ -442,7 +454,7 @@ PRODUCTS: tuple[Product, ...] = (
     Product(
         "audit_log",
         ("alerts", "sharing", "comments"),
-        base_logit=-9.0,
+        base_logit=-9.5,
         seed_share=0.0015,
         industry_effects={"finance": 0.4, "healthcare": 0.4, "government": 0.4},
         plan_effects={"free": -0.7, "enterprise": 0.5},
@@ -1213,6 +1225,8 @@ def _simulate(
             np.log((short * (1 - decay_short) + 0.5) / (long_ * (1 - decay_long) + 0.5)), -1.5, 1.5
         )
         shared = B_TREND * rising + B_RECENCY * np.log1p(purchases) + B_MONETARY * np.log1p(spend)
+        level = np.log1p(long_ * (1 - decay_long))
+        sweet = np.exp(-(((level - SWEET_SPOT_CENTER) / SWEET_SPOT_WIDTH) ** 2))
         can_adopt = human & (pop.signup_day < d)
         for k in range(n_products):
             idx = np.flatnonzero(can_adopt & ~adopted[k])
@@ -1222,6 +1236,7 @@ def _simulate(
                 + B_BEHAVIOR * np.log1p(feature_uses[idx[:, None], related[k]].sum(axis=1))
                 + B_SOCIAL * np.log1p(adopter_links[k, idx])
                 + B_TEAM * np.log1p(team_adopters[k, team_slot[idx]])
+                + catalog[k].sweet_spot * sweet[idx]
             )
             hit = idx[rng.random(len(idx)) < -np.expm1(-np.exp(logit))]
             adopted[k, hit] = True
