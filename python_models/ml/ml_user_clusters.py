@@ -9,7 +9,8 @@ def model(dbt, session):
     snapshots = dbt.ref("int_snapshots")
 
     score_dates = snapshots.filter("role = 'score'").select("snapshot_date")
-    frame = features.join(score_dates, "snapshot_date").df()
+    # in key order: a join's row order varies between runs, and k-means depends on it
+    frame = features.join(score_dates, "snapshot_date").order("user_id").df()
 
     clusters = cluster_users(
         frame,

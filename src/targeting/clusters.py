@@ -25,6 +25,8 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 
+from targeting.threads import single_threaded
+
 CLUSTER_COLUMNS = ("cluster_id", "cluster_name", "cluster_profile", "n_clusters", "silhouette")
 SINGLE_CLUSTER_NAME = "all users"
 # Features named in a cluster's name, and described in its profile.
@@ -55,6 +57,7 @@ def prepare_features(frame: pd.DataFrame, feature_columns: Sequence[str]) -> pd.
     return pd.DataFrame(prepared, index=frame.index, columns=list(prepared))
 
 
+@single_threaded
 def cluster_users(
     frame: pd.DataFrame,
     feature_columns: Sequence[str],
