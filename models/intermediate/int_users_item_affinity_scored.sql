@@ -2,8 +2,10 @@
 -- the way adopters did". Per product and snapshot, an item's (feature's or page's) lift is
 -- how much more often the product's adopters used it than all active users did, over the
 -- 90 days before the snapshot, shrunk towards 1 by targeting__affinity_smoothing pseudo-
--- adopters. A user's score is their usage-weighted mean log lift over the same window.
--- Only adoptions and events before the snapshot count.
+-- adopters. A user's score is their usage-weighted mean log lift over the same window;
+-- their adopter-like uses are their uses of the items adopters favour, each weighted by
+-- its log lift (items adopters use less than everyone count 0). Only adoptions and events
+-- before the snapshot count.
 
 {%- set smoothing = var('targeting__affinity_smoothing') %}
 
@@ -28,29 +30,9 @@ adoptions as (
 
 ),
 
-item_activity as (
-
-    select * from {{ ref('int_user_item_daily_activity') }}
-
-),
-
 item_usage as (
 
-    -- user x snapshot x item: uses in the 90 days before the snapshot
-    select
-        user_snapshots.user_id,
-        user_snapshots.snapshot_date,
-        item_activity.item_kind,
-        item_activity.item,
-        sum(item_activity.n_uses) as n_uses
-
-    from user_snapshots
-    inner join item_activity
-        on
-            user_snapshots.user_id = item_activity.user_id
-            and item_activity.activity_date >= user_snapshots.snapshot_date - 90
-            and user_snapshots.snapshot_date > item_activity.activity_date
-    group by all
+    select * from {{ ref('int_user_items_windowed') }}
 
 ),
 
@@ -74,7 +56,7 @@ item_users as (
         count(*) as n_users
 
     from item_usage
-    group by all
+    group by snapshot_date, item_kind, item
 
 ),
 
@@ -168,10 +150,19 @@ user_affinity as (
         item_usage.user_id,
         item_lifts.product_id,
         item_usage.snapshot_date,
-        -- each term rounded to a decimal, so the sum is exact whatever the order of its rows
-        cast(sum(cast(item_usage.n_uses * ln(item_lifts.item_lift) as decimal(38, 12))) as double)
-            as affinity_weighted_uses_90d,
-        cast(sum(item_usage.n_uses) as bigint) as n_item_uses_90d
+        -- each term rounded to a decimal, so the sums are exact whatever the order of rows
+        cast(
+            sum(cast(item_usage.uses_90d * ln(item_lifts.item_lift) as decimal(38, 12)))
+            / sum(item_usage.uses_90d) as double
+        ) as item_affinity_score,
+        cast(
+            sum(cast(item_usage.uses_30d * greatest(ln(item_lifts.item_lift), 0) as decimal(38, 12)))
+            as double
+        ) as adopter_like_uses_30d,
+        cast(
+            sum(cast(item_usage.uses_90d * greatest(ln(item_lifts.item_lift), 0) as decimal(38, 12)))
+            as double
+        ) as adopter_like_uses_90d
 
     from item_usage
     inner join item_lifts
@@ -179,7 +170,7 @@ user_affinity as (
             item_usage.snapshot_date = item_lifts.snapshot_date
             and item_usage.item_kind = item_lifts.item_kind
             and item_usage.item = item_lifts.item
-    group by all
+    group by item_usage.user_id, item_lifts.product_id, item_usage.snapshot_date
 
 ),
 
@@ -190,9 +181,9 @@ final as (
         products.product_id,
         user_snapshots.snapshot_date,
         -- no item used in the window: no evidence either way
-        coalesce(user_affinity.affinity_weighted_uses_90d / user_affinity.n_item_uses_90d, 0)
-            as item_affinity_score,
-        coalesce(user_affinity.affinity_weighted_uses_90d, 0) as affinity_weighted_uses_90d
+        coalesce(user_affinity.item_affinity_score, 0) as item_affinity_score,
+        coalesce(user_affinity.adopter_like_uses_30d, 0) as adopter_like_uses_30d,
+        coalesce(user_affinity.adopter_like_uses_90d, 0) as adopter_like_uses_90d
 
     from user_snapshots
     cross join products

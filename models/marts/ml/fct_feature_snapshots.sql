@@ -126,7 +126,8 @@ final as (
 
         -- adopter item affinity
         affinity.item_affinity_score,
-        affinity.affinity_weighted_uses_90d,
+        affinity.adopter_like_uses_30d,
+        affinity.adopter_like_uses_90d,
 
         -- RFM
         rfm.recency_days,
