@@ -40,10 +40,23 @@
         'targeting__session_gap_minutes',
         'targeting__new_user_days',
         'targeting__bot_max_events_per_hour',
+        'targeting__top_k',
+        'targeting__min_adopters_for_model',
+        'targeting__scoring_batch_rows',
     ] -%}
         {%- do whole_number_var(name) -%}
     {%- endfor -%}
     {%- do whole_number_var('targeting__random_seed', minimum=0) -%}
+    {%- do whole_number_var('targeting__latent_factors', minimum=0) -%}
+    {%- set model_params = var('targeting__model_params') -%}
+    {%- set model_names = ['logistic_regression', 'lightgbm', 'lookalike'] -%}
+    {%- if model_params is not mapping
+        or (model_params.keys() | reject('in', model_names) | list)
+        or (model_params.values() | reject('mapping') | list) -%}
+        {{- var_error('targeting__model_params', model_params,
+            "set it to a mapping from model name (" ~ model_names | join(', ')
+            ~ ") to parameters, such as {lightgbm: {num_leaves: 31}}, or {} for the defaults.") -}}
+    {%- endif -%}
     {%- do number_var('targeting__bot_user_agent_share', 0, 1, low_open=true, example=', such as 0.5') -%}
     {%- do number_var('targeting__engaged_percentile', 0, 1, low_open=true, high_open=true, example=', such as 0.75') -%}
     {%- do number_var('targeting__affinity_smoothing', 0, 1000000, example=' (a pseudo-count of adopters, such as 20)') -%}

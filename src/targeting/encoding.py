@@ -1,0 +1,257 @@
+"""From ``fct_feature_snapshots`` rows to the numeric matrix every model sees.
+
+``FeatureEncoder.fit`` learns, from the rows a model is fitted on only, everything the
+transformation needs; ``transform`` then applies it to any snapshot, so a test or score
+snapshot is encoded with what was known when the model was trained. Steps:
+
+1. numeric features: nulls take the fit rows' median and, where the fit rows had nulls, a
+   ``<feature>=missing`` indicator is added (a missing recency is "never", not a median
+   user); then ``sign(x) * log1p(|x|)``, since counts and minutes are heavy-tailed;
+2. categorical features (text columns): one indicator per level seen at least
+   ``min_level_rows`` times in the fit rows, named ``<feature>=<level>``; other levels
+   are all zeros;
+3. latent factors: a truncated SVD of the user x item usage matrix (``log1p`` of each
+   item's uses in the 90 days before the row's snapshot) of the fit rows, ``latent_1``
+   ... ``latent_k``; a row is projected with its own usage before its own snapshot;
+4. every column is standardized with the fit rows' mean and standard deviation,
+   clipped to +-``CLIP`` standard deviations; columns constant on the fit rows are
+   dropped (they cannot tell anyone apart).
+
+The encoder is stored as JSON with the model, so scoring rebuilds exactly the same
+columns. ``describe`` words an encoded column of a row for the reasons shown to people
+(the raw count, the level, ``missing``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
+
+# Columns of fct_feature_snapshots that identify a row or are its outcome, not features.
+KEY_COLUMNS = ("user_id", "product_id", "snapshot_date", "role", "is_eligible", "label")
+USAGE_COLUMNS = ("user_id", "snapshot_date", "item_kind", "item", "uses_90d")
+CLIP = 5.0
+MIN_LEVEL_ROWS = 20
+
+
+def feature_columns(frame: pd.DataFrame, exclude: Sequence[str] = ()) -> tuple[list, list]:
+    """(numeric, categorical) feature columns of a feature-snapshot frame, in frame order."""
+    skip = set(KEY_COLUMNS) | set(exclude)
+    numeric, categorical = [], []
+    for column in frame.columns:
+        if column in skip:
+            continue
+        dtype = frame[column].dtype
+        if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+            numeric.append(column)
+        else:
+            categorical.append(column)
+    return numeric, categorical
+
+
+class Usage:
+    """The user x item usage (``int_user_items_windowed``) as one sparse matrix.
+
+    One row per (user, snapshot) pair, one column per item (``<kind>:<item>``), values
+    log1p(uses in 90 days). Built once; ``rows`` then picks the rows of any frame of
+    feature snapshots (a pair without usage gets an empty row).
+    """
+
+    def __init__(self, usage: pd.DataFrame | None = None) -> None:
+        usage = usage if usage is not None else pd.DataFrame(columns=list(USAGE_COLUMNS))
+        pairs = _pair_keys(usage["user_id"], usage["snapshot_date"])
+        self._pairs, pair_codes = _codes(pairs)
+        items = (usage["item_kind"].astype(str) + ":" + usage["item"].astype(str)).to_numpy()
+        self.items, item_codes = _codes(items)
+        values = np.log1p(pd.to_numeric(usage["uses_90d"]).to_numpy(dtype="float64"))
+        # an empty row and column at the end: for pairs without usage, items never used
+        self._matrix = sp.csr_matrix(
+            (values, (pair_codes, item_codes)),
+            shape=(len(self._pairs) + 1, len(self.items) + 1),
+        )
+
+    def rows(self, frame: pd.DataFrame, items: Sequence[str]) -> sp.csr_matrix:
+        """Rows of ``frame`` x ``items``."""
+        positions = self._pairs.get_indexer(_pair_keys(frame["user_id"], frame["snapshot_date"]))
+        positions[positions < 0] = len(self._pairs)
+        columns = self.items.get_indexer(pd.Index(list(items), dtype=object))
+        columns[columns < 0] = len(self.items)
+        return self._matrix[positions][:, columns]
+
+
+def _pair_keys(user_ids: pd.Series, dates: pd.Series) -> pd.Index:
+    day = pd.to_datetime(pd.Series(dates)).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    return pd.Index(pd.Series(user_ids).astype(str).to_numpy(dtype=object) + "@" + day)
+
+
+def _codes(values: np.ndarray | pd.Index) -> tuple[pd.Index, np.ndarray]:
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=True)
+    return pd.Index(uniques), codes
+
+
+@dataclass
+class FeatureEncoder:
+    """What ``transform`` needs, learned from the fit rows; JSON-serializable."""
+
+    numeric: list[str] = field(default_factory=list)
+    medians: list[float] = field(default_factory=list)
+    missing_indicators: list[str] = field(default_factory=list)
+    categorical: dict[str, list[str]] = field(default_factory=dict)
+    latent_items: list[str] = field(default_factory=list)
+    latent_components: list[list[float]] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    means: list[float] = field(default_factory=list)
+    scales: list[float] = field(default_factory=list)
+
+    @classmethod
+    def fit(
+        cls,
+        frame: pd.DataFrame,
+        usage: Usage | None = None,
+        *,
+        latent_factors: int = 8,
+        seed: int = 42,
+        exclude: Sequence[str] = (),
+        min_level_rows: int = MIN_LEVEL_ROWS,
+    ) -> FeatureEncoder:
+        numeric, categorical = feature_columns(frame, exclude)
+        encoder = cls(numeric=numeric)
+        for column in numeric:
+            values = _numeric(frame[column])
+            known = values[~np.isnan(values)]
+            encoder.medians.append(float(np.median(known)) if known.size else 0.0)
+            if known.size < values.size:
+                encoder.missing_indicators.append(column)
+        for column in categorical:
+            counts = pd.Series(_text(frame[column])).dropna().value_counts()
+            encoder.categorical[column] = sorted(counts.index[counts >= min_level_rows])
+        if usage is not None and latent_factors > 0:
+            encoder._fit_latent(frame, usage, latent_factors, seed)
+        raw, names = encoder._raw(frame, usage)
+        means = raw.mean(axis=0) if len(raw) else np.zeros(raw.shape[1])
+        scales = raw.std(axis=0) if len(raw) else np.zeros(raw.shape[1])
+        varying = scales > 1e-12
+        encoder.names = [name for name, keep in zip(names, varying, strict=True) if keep]
+        encoder.means = means[varying].tolist()
+        encoder.scales = scales[varying].tolist()
+        return encoder
+
+    def _fit_latent(self, frame: pd.DataFrame, usage: Usage, k: int, seed: int) -> None:
+        matrix = usage.rows(frame, usage.items)
+        used = np.flatnonzero(np.asarray((matrix != 0).sum(axis=0)).ravel() > 0)
+        k = min(k, len(used) - 1, matrix.shape[0] - 1)
+        if k < 1:
+            return
+        svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=7, random_state=seed)
+        svd.fit(matrix[:, used])
+        components = svd.components_
+        # An SVD component's sign is arbitrary: fix it so its largest loading is positive.
+        signs = np.sign(components[np.arange(k), np.abs(components).argmax(axis=1)])
+        self.latent_items = [usage.items[i] for i in used]
+        self.latent_components = (components * signs[:, None]).tolist()
+
+    def _raw(self, frame: pd.DataFrame, usage: Usage | None) -> tuple[np.ndarray, list[str]]:
+        """Every candidate column before standardization, with its name."""
+        blocks, names = [], []
+        for column, median in zip(self.numeric, self.medians, strict=True):
+            values = _numeric(frame[column]) if column in frame else np.full(len(frame), np.nan)
+            blocks.append(_signed_log(np.where(np.isnan(values), median, values)))
+            names.append(column)
+        for column in self.missing_indicators:
+            values = _numeric(frame[column]) if column in frame else np.full(len(frame), np.nan)
+            blocks.append(np.isnan(values).astype("float64"))
+            names.append(f"{column}=missing")
+        for column, levels in self.categorical.items():
+            values = _text(frame[column]) if column in frame else None
+            for level in levels:
+                hit = np.zeros(len(frame)) if values is None else (values == level)
+                blocks.append(np.asarray(hit, dtype="float64"))
+                names.append(f"{column}={level}")
+        if self.latent_items:
+            latent = self._latent(frame, usage)
+            for i in range(latent.shape[1]):
+                blocks.append(np.asarray(latent[:, i]).ravel())
+                names.append(f"latent_{i + 1}")
+        raw = np.column_stack(blocks) if blocks else np.zeros((len(frame), 0))
+        return raw, names
+
+    def _latent(self, frame: pd.DataFrame, usage: Usage | None) -> np.ndarray:
+        """Rows x latent factors: each row's usage projected on the fitted components."""
+        matrix = (usage or Usage()).rows(frame, self.latent_items)
+        return np.asarray(matrix @ np.asarray(self.latent_components).T)
+
+    def transform(self, frame: pd.DataFrame, usage: Usage | None = None) -> np.ndarray:
+        """The standardized, clipped matrix (rows of ``frame`` x ``names``)."""
+        if len(frame) == 0:
+            return np.zeros((0, len(self.names)))
+        raw, names = self._raw(frame, usage)
+        position = {name: i for i, name in enumerate(names)}
+        columns = [position[name] for name in self.names]
+        matrix = (raw[:, columns] - np.asarray(self.means)) / np.asarray(self.scales)
+        return np.clip(matrix, -CLIP, CLIP)
+
+    def describe(
+        self,
+        frame: pd.DataFrame,
+        usage: Usage | None,
+        rows: np.ndarray,
+        columns: np.ndarray,
+    ) -> np.ndarray:
+        """``<feature>=<value>`` as a person reads it, for each (row, encoded column) pair.
+
+        Numeric features show the row's own value (a count, not its log), indicators their
+        name (``industry=software``, ``recency_days=missing``), latent factors their
+        projection.
+        """
+        texts = np.empty(len(rows), dtype=object)
+        latent = None
+        for column in np.unique(columns):
+            selected = columns == column
+            name = self.names[column]
+            if "=" in name:
+                texts[selected] = name
+                continue
+            if name.startswith("latent_"):
+                latent = self._latent(frame, usage) if latent is None else latent
+                values = np.asarray(latent[rows[selected], int(name.removeprefix("latent_")) - 1])
+            else:
+                values = _numeric(frame[name].iloc[rows[selected]])
+            texts[selected] = [f"{name}={_format_number(v)}" for v in values.ravel()]
+        return texts
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureEncoder:
+        return cls(**data)
+
+
+def _numeric(series: pd.Series) -> np.ndarray:
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _text(series: pd.Series) -> np.ndarray:
+    """Values as text (levels are learned and matched as text), nulls as None."""
+    values = series.astype("object")
+    return np.where(values.isna(), None, values.astype(str)).astype(object)
+
+
+def _signed_log(values: np.ndarray) -> np.ndarray:
+    return np.sign(values) * np.log1p(np.abs(values))
+
+
+def _format_number(value: float) -> str:
+    """Up to 3 significant digits, never an exponent: 3, 0.857, 12.5, 1734, 0.0000123."""
+    if np.isnan(value):
+        return "missing"
+    value = float(value) + 0.0  # no "-0"
+    if value.is_integer() or abs(value) >= 100:
+        return f"{value:.0f}"
+    return np.format_float_positional(value, precision=3, unique=True, fractional=False, trim="-")

@@ -1,0 +1,281 @@
+"""The three candidate models on small synthetic matrices: ranking, reasons, JSON, determinism."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from targeting.candidates import (
+    DEFAULT_PARAMS,
+    MODEL_CLASSES,
+    MODEL_NAMES,
+    LightGBMModel,
+    LogisticModel,
+    LookalikeModel,
+    merge_params,
+)
+
+# Small data: LightGBM's default of 50 rows per leaf would leave almost no split to make.
+# One thread: with two, a busy machine makes every boosting round wait on the other.
+LGB_PARAMS = merge_params(
+    "lightgbm",
+    {
+        "min_data_in_leaf": 5,
+        "max_rounds": 300,
+        "early_stopping_rounds": 15,
+        "default_rounds": 40,
+        "num_threads": 1,
+    },
+)
+
+
+def problem(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Standardized-looking features; adopters depend on the first two plus noise (~15%)."""
+    rng = np.random.default_rng(seed)
+    matrix = rng.normal(size=(n, 4))
+    signal = matrix[:, 0] + 0.5 * matrix[:, 1] + rng.normal(scale=0.5, size=n)
+    return matrix, (signal > 1.2).astype("int64")
+
+
+def json_round_trip(model):
+    return type(model).from_dict(json.loads(json.dumps(model.to_dict())))
+
+
+def test_model_classes_cover_every_model_name():
+    assert set(MODEL_CLASSES) == set(MODEL_NAMES) == set(DEFAULT_PARAMS)
+    assert all(MODEL_CLASSES[name].name == name for name in MODEL_NAMES)
+
+
+def test_merge_params_applies_overrides_without_touching_the_defaults():
+    before = json.dumps(DEFAULT_PARAMS, sort_keys=True)
+    merged = merge_params("lightgbm", {"num_leaves": 7})
+
+    assert merged["num_leaves"] == 7
+    assert merged["learning_rate"] == DEFAULT_PARAMS["lightgbm"]["learning_rate"]
+    assert merge_params("lookalike", None) == DEFAULT_PARAMS["lookalike"]
+    assert json.dumps(DEFAULT_PARAMS, sort_keys=True) == before
+
+
+def test_merge_params_rejects_unknown_keys_and_names_the_var():
+    with pytest.raises(ValueError, match="targeting__model_params") as error:
+        merge_params("logistic_regression", {"C": 1.0, "penalty": "l1", "alpha": 2})
+
+    message = str(error.value)
+    assert "logistic_regression" in message
+    assert "alpha, penalty" in message
+    assert "known: C, max_iter" in message
+
+
+def test_logistic_ranks_adopters_above_the_others():
+    matrix, labels = problem()
+    model = LogisticModel.fit(matrix, labels, merge_params("logistic_regression", None), seed=1)
+    score = model.score(matrix)
+
+    assert score.shape == (len(labels),)
+    assert ((score > 0) & (score < 1)).all()
+    assert roc_auc_score(labels, score) > 0.9
+    assert model.coefficients[0] > model.coefficients[1] > abs(model.coefficients[2])
+
+
+def test_logistic_contributions_plus_intercept_are_the_logit():
+    matrix, labels = problem()
+    model = LogisticModel.fit(matrix, labels, merge_params("logistic_regression", None), seed=1)
+    score = model.score(matrix)
+    contributions = model.contributions(matrix)
+
+    assert contributions.shape == matrix.shape
+    np.testing.assert_allclose(
+        contributions.sum(axis=1) + model.intercept, np.log(score / (1 - score)), atol=1e-9
+    )
+
+
+def test_logistic_json_round_trip_gives_identical_scores():
+    matrix, labels = problem()
+    model = LogisticModel.fit(matrix, labels, merge_params("logistic_regression", None), seed=1)
+    restored = json_round_trip(model)
+
+    assert restored == model
+    assert np.array_equal(restored.score(matrix), model.score(matrix))
+    assert np.array_equal(restored.contributions(matrix), model.contributions(matrix))
+
+
+def test_logistic_class_weights_are_balanced():
+    # balanced weights: the mean weighted probability of the positives and negatives meet
+    matrix, labels = problem()
+    model = LogisticModel.fit(matrix, labels, merge_params("logistic_regression", None), seed=1)
+
+    assert model.score(matrix).mean() > 2 * labels.mean()
+
+
+def test_lightgbm_ranks_adopters_above_the_others():
+    matrix, labels = problem()
+    valid_matrix, valid_labels = problem(seed=1)
+    model = LightGBMModel.fit(matrix, labels, LGB_PARAMS, 3, (valid_matrix, valid_labels))
+    score = model.score(valid_matrix)
+
+    assert score.shape == (len(valid_labels),)
+    assert ((score > 0) & (score < 1)).all()
+    assert roc_auc_score(valid_labels, score) > 0.85
+    assert model.contributions(valid_matrix).shape == valid_matrix.shape
+
+
+def test_lightgbm_contributions_plus_expected_value_are_the_raw_log_odds():
+    matrix, labels = problem()
+    model = LightGBMModel.fit(matrix, labels, LGB_PARAMS, 3, problem(seed=1))
+    raw = model.booster.predict(matrix, num_iteration=model.best_iteration, raw_score=True)
+    full = model.booster.predict(matrix, num_iteration=model.best_iteration, pred_contrib=True)
+    contributions = model.contributions(matrix)
+
+    assert contributions.shape == matrix.shape
+    assert np.array_equal(contributions, full[:, :-1])
+    assert np.ptp(full[:, -1]) == 0
+    np.testing.assert_allclose(contributions.sum(axis=1) + full[:, -1], raw, atol=1e-9)
+    np.testing.assert_allclose(model.score(matrix), 1 / (1 + np.exp(-raw)), atol=1e-12)
+
+
+def test_lightgbm_early_stopping_watches_the_validation_rows():
+    matrix, labels = problem()
+    informative = LightGBMModel.fit(matrix, labels, LGB_PARAMS, 3, problem(seed=1))
+    # validation labels unrelated to the features: the validation metric peaks early
+    rng = np.random.default_rng(5)
+    noise = (rng.normal(size=(200, 4)), (rng.random(200) < 0.2).astype("int64"))
+    stopped_early = LightGBMModel.fit(matrix, labels, LGB_PARAMS, 3, noise)
+
+    assert 1 <= stopped_early.best_iteration < informative.best_iteration
+    assert informative.best_iteration < LGB_PARAMS["max_rounds"]
+    for model in (informative, stopped_early):
+        assert model.best_iteration == model.booster.best_iteration
+        # lightgbm keeps the trees up to the best iteration only
+        assert model.booster.current_iteration() == model.best_iteration
+
+
+def test_lightgbm_best_iteration_never_exceeds_max_rounds():
+    matrix, labels = problem()
+    params = {**LGB_PARAMS, "max_rounds": 12, "early_stopping_rounds": 100}
+    model = LightGBMModel.fit(matrix, labels, params, 3, problem(seed=1))
+
+    assert 1 <= model.best_iteration <= 12
+    assert model.booster.current_iteration() == model.best_iteration
+
+
+def test_lightgbm_without_validation_adopters_uses_default_rounds():
+    matrix, labels = problem()
+    valid_matrix, _ = problem(seed=1)
+    no_adopter = np.zeros(len(valid_matrix), dtype="int64")
+
+    for validation in [(valid_matrix, no_adopter), None]:
+        model = LightGBMModel.fit(matrix, labels, LGB_PARAMS, 3, validation)
+        assert model.best_iteration == LGB_PARAMS["default_rounds"]
+        assert model.booster.current_iteration() == LGB_PARAMS["default_rounds"]
+
+
+def test_lightgbm_fit_rounds_fits_exactly_that_many_rounds():
+    matrix, labels = problem()
+    model = LightGBMModel.fit_rounds(matrix, labels, LGB_PARAMS, 3, rounds=9)
+
+    assert model.best_iteration == 9
+    assert model.booster.current_iteration() == 9
+
+
+def test_lightgbm_is_deterministic_for_a_seed():
+    matrix, labels = problem()
+    validation = problem(seed=1)
+    first = LightGBMModel.fit(matrix, labels, LGB_PARAMS, 3, validation)
+    second = LightGBMModel.fit(matrix.copy(), labels.copy(), LGB_PARAMS, 3, validation)
+
+    assert first.best_iteration == second.best_iteration
+    assert first.booster.model_to_string() == second.booster.model_to_string()
+    assert first.to_dict() == second.to_dict()
+
+
+@pytest.mark.parametrize("num_threads", [DEFAULT_PARAMS["lightgbm"]["num_threads"], 2])
+def test_lightgbm_is_deterministic_with_one_or_two_threads(num_threads: int):
+    matrix, labels = problem()
+    params = {**LGB_PARAMS, "num_threads": num_threads}
+    first = LightGBMModel.fit_rounds(matrix, labels, params, 3, rounds=5)
+    second = LightGBMModel.fit_rounds(matrix, labels, params, 3, rounds=5)
+
+    assert first.booster.model_to_string() == second.booster.model_to_string()
+
+
+def test_lightgbm_json_round_trip_gives_identical_scores():
+    matrix, labels = problem()
+    model = LightGBMModel.fit(matrix, labels, LGB_PARAMS, 3, problem(seed=1))
+    restored = json_round_trip(model)
+    other, _ = problem(seed=2)
+
+    assert restored.best_iteration == model.best_iteration
+    assert np.array_equal(restored.score(other), model.score(other))
+    assert np.array_equal(restored.contributions(other), model.contributions(other))
+
+
+def test_lookalike_weights_are_the_adopter_profile_shrunk_towards_zero():
+    matrix = np.array(
+        [
+            [2.0, 0.3, -1.0],
+            [2.0, -0.1, -1.0],
+            [2.0, 0.2, -1.0],
+            [2.0, 0.0, -1.0],
+            [-1.0, 0.5, 1.0],
+            [-1.0, -0.5, 1.0],
+        ]
+    )
+    adopters = np.array([True, True, True, True, False, False])
+    model = LookalikeModel.fit(matrix, adopters, {"shrinkage": 1.0})
+
+    # threshold 1 / sqrt(4) = 0.5: profile (2, 0.1, -1) -> (1.5, 0, -0.5)
+    np.testing.assert_allclose(model.weights, [1.5, 0.0, -0.5])
+    assert model.n_positives == 4
+    score = model.score(matrix)
+    assert score[:4].min() > score[4:].max()
+    np.testing.assert_allclose(model.contributions(matrix).sum(axis=1), score)
+    assert model.contributions(matrix).shape == matrix.shape
+
+
+def test_lookalike_zeroes_features_where_adopters_do_not_stand_out():
+    rng = np.random.default_rng(4)
+    matrix = rng.normal(size=(500, 3))
+    adopters = np.zeros(500, dtype=bool)
+    adopters[:50] = True
+    matrix[:50, 0] += 2.0
+    model = LookalikeModel.fit(matrix, adopters, {"shrinkage": 3.0})
+
+    assert model.weights[0] > 1.0
+    assert model.weights[1:] == [0.0, 0.0]
+    assert roc_auc_score(adopters, model.score(matrix)) > 0.9
+
+
+def test_lookalike_without_shrinkage_is_the_plain_profile():
+    matrix, labels = problem()
+    adopters = labels.astype(bool)
+    model = LookalikeModel.fit(matrix, adopters, {"shrinkage": 0.0})
+
+    np.testing.assert_allclose(model.weights, matrix[adopters].mean(axis=0))
+
+
+def test_lookalike_with_a_single_adopter():
+    matrix = np.array([[3.0, 0.5, -2.0], [0.0, 0.0, 0.0], [-1.0, 1.0, 0.5]])
+    model = LookalikeModel.fit(matrix, np.array([True, False, False]), {"shrinkage": 1.0})
+
+    np.testing.assert_allclose(model.weights, [2.0, 0.0, -1.0])
+    assert model.n_positives == 1
+    assert np.argmax(model.score(matrix)) == 0
+
+
+def test_lookalike_without_adopters_raises():
+    matrix = np.ones((3, 2))
+
+    with pytest.raises(ValueError, match="at least one adopter"):
+        LookalikeModel.fit(matrix, np.zeros(3, dtype=bool), {"shrinkage": 1.0})
+
+
+def test_lookalike_json_round_trip_gives_identical_scores():
+    matrix, labels = problem()
+    model = LookalikeModel.fit(matrix, labels.astype(bool), DEFAULT_PARAMS["lookalike"])
+    restored = json_round_trip(model)
+
+    assert restored == model
+    assert np.array_equal(restored.score(matrix), model.score(matrix))
