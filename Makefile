@@ -20,7 +20,7 @@ DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir . --project-dir .
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: run test install demo lint format report-summary clean lock
+.PHONY: run test install demo lint format clean lock
 
 run: install
 	@if [ "$(RAW_PATH)" = "data/raw" ] && [ -z "$$(ls -A data/raw 2>/dev/null)" ]; then \
@@ -30,17 +30,19 @@ run: install
 	$(DBT) build $(DBT_FLAGS) --vars '{targeting__raw_path: "$(RAW_PATH)", targeting__raw_format: $(RAW_FORMAT)}'
 	$(BIN)/python -m targeting.summary
 
-test: install
+test: install $(TEST_RAW_PATH)/manifest.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
-	@if [ -z "$$(ls -A $(TEST_RAW_PATH) 2>/dev/null)" ]; then \
-		$(BIN)/python -m targeting.demo --out $(TEST_RAW_PATH); \
-	fi
 	TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(DBT) build $(DBT_FLAGS) \
 		--vars '{targeting__raw_path: "$(TEST_RAW_PATH)", targeting__raw_format: parquet}'
+	TARGETING_DEMO_WAREHOUSE=$(TEST_DUCKDB_PATH) $(BIN)/pytest
 	TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/python -m targeting.summary
 	$(BIN)/sqlfluff lint models
+
+# The test demo world, generated again whenever the generator changes.
+$(TEST_RAW_PATH)/manifest.json: src/targeting/demo.py $(STAMP)
+	rm -rf $(TEST_RAW_PATH)
+	$(BIN)/python -m targeting.demo --out $(TEST_RAW_PATH)
 
 # Creates .venv and installs the pinned requirements and this package. uv installs in
 # seconds; when it cannot be had, plain pip does the same job more slowly.

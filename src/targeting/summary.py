@@ -38,9 +38,55 @@ def data_quality_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     return lines
 
 
+def model_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One line per product: champion, its out-of-time test metrics, users it scored."""
+    rows = con.execute(
+        """
+        select
+            models.product_id,
+            models.model_name,
+            models.is_cold_start,
+            models.auc_roc,
+            models.pr_auc,
+            models.top_decile_lift,
+            models.n_test_positives,
+            count(scores.user_id) as n_scored
+        from ml.ml_propensity_models as models
+        left join ml.ml_propensity_scores as scores
+            on
+                models.product_id = scores.product_id
+                and models.model_name = scores.model_name
+                and scores.role = 'score'
+        where models.is_champion
+        group by all
+        order by models.product_id
+        """
+    ).fetchall()
+    lines = []
+    for product, model, cold, auc, pr_auc, lift, n_positives, n_scored in rows:
+        kind = f"{model} (cold start)" if cold else model
+        lines.append(
+            f"  {product:<16} champion {kind:<24} AUC {_metric(auc)}  PR-AUC {_metric(pr_auc)}"
+            f"  top-decile lift {_metric(lift, 'x')} ({n_positives or 0} test adopters);"
+            f" {n_scored:,} users scored"
+        )
+    return lines or ["  no product has a fitted model (see ml.ml_propensity_models.status_reason)"]
+
+
+def _metric(value: float | None, unit: str = "") -> str:
+    return "  n/a" if value is None else f"{value:.3f}{unit}" if not unit else f"{value:.2f}{unit}"
+
+
 def summarize(con: duckdb.DuckDBPyConnection) -> str:
     """The summary text for a built warehouse."""
-    return "\n".join(["Data quality (marts.fct_data_quality):", *data_quality_lines(con)])
+    return "\n".join(
+        [
+            "Data quality (marts.fct_data_quality):",
+            *data_quality_lines(con),
+            "Propensity models, out-of-time test (ml.ml_propensity_models):",
+            *model_lines(con),
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,27 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
         ) as t (source_table, dq_issue, is_clean, n_rows)
         """
     )
+    con.execute("create schema ml")
+    con.execute(
+        """
+        create table ml.ml_propensity_models as
+        select * from (values
+            ('p1', 'lightgbm', true, false, 0.75, 0.1, 3.9, 40),
+            ('p1', 'lookalike', false, false, 0.6, 0.05, 2.0, 40),
+            ('p2', 'lookalike', true, true, null, null, null, 0)
+        ) as t (product_id, model_name, is_champion, is_cold_start, auc_roc, pr_auc,
+                top_decile_lift, n_test_positives)
+        """
+    )
+    con.execute(
+        """
+        create table ml.ml_propensity_scores as
+        select * from (values
+            ('p1', 'lightgbm', 'u1', 'score'), ('p1', 'lightgbm', 'u2', 'score'),
+            ('p1', 'lightgbm', 'u3', 'test'), ('p1', 'lookalike', 'u1', 'score')
+        ) as t (product_id, model_name, user_id, role)
+        """
+    )
     return con
 
 
@@ -35,6 +56,16 @@ def test_summary_counts_clean_and_quarantined_rows_per_table() -> None:
     connections = next(line for line in lines if line.strip().startswith("connections"))
     assert "0 rows" in connections
     assert "quarantined: none" in connections
+
+
+def test_summary_names_each_products_champion_and_its_test_lift() -> None:
+    lines = summarize(_warehouse()).splitlines()
+    p1 = next(line for line in lines if line.strip().startswith("p1"))
+    assert "champion lightgbm" in p1
+    assert "AUC 0.750" in p1 and "top-decile lift 3.90x" in p1
+    assert "2 users scored" in p1
+    p2 = next(line for line in lines if line.strip().startswith("p2"))
+    assert "lookalike (cold start)" in p2 and "AUC   n/a" in p2
 
 
 def test_summary_without_a_warehouse_says_what_to_do(tmp_path, capsys) -> None:
