@@ -205,9 +205,10 @@ class FeatureEncoder:
     ) -> np.ndarray:
         """``<feature>=<value>`` as a person reads it, for each (row, encoded column) pair.
 
-        Numeric features show the row's own value (a count, not its log), indicators their
-        name (``industry=software``, ``recency_days=missing``), latent factors their
-        projection.
+        Always the row's own value of the feature: a count, not its log; for an indicator
+        the value of the feature it stands for, since an indicator pushes the score up as
+        much by being 0 as by being 1 (``plan=free`` pushing up a user on the pro plan
+        reads ``plan=pro``); ``missing`` for a null; latent factors their projection.
         """
         texts = np.empty(len(rows), dtype=object)
         latent = None
@@ -215,7 +216,15 @@ class FeatureEncoder:
             selected = columns == column
             name = self.names[column]
             if "=" in name:
-                texts[selected] = name
+                feature = name.split("=", 1)[0]
+                picked = frame[feature].iloc[rows[selected]] if feature in frame else None
+                if picked is None:
+                    words = ["missing"] * int(selected.sum())
+                elif feature in self.categorical:
+                    words = ["missing" if v is None else v for v in _text(picked)]
+                else:
+                    words = [_format_number(v) for v in _numeric(picked)]
+                texts[selected] = [f"{feature}={word}" for word in words]
                 continue
             if name.startswith("latent_"):
                 latent = self._latent(frame, usage) if latent is None else latent

@@ -356,7 +356,7 @@ def test_describe_words_numeric_features_with_their_raw_value():
     assert texts["minutes"] == ["minutes=1734", "minutes=100", "minutes=123", "minutes=-2.25"]
 
 
-def test_describe_words_indicators_with_their_name_and_nulls_as_missing():
+def test_describe_words_indicators_with_the_rows_own_value_and_nulls_as_missing():
     frame = snapshot(
         40,
         industry=["software", "retail"] * 20,
@@ -365,8 +365,9 @@ def test_describe_words_indicators_with_their_name_and_nulls_as_missing():
     encoder = FeatureEncoder.fit(frame)
     texts = describe_all(encoder, frame)
 
-    assert texts["industry=software"][:2] == ["industry=software", "industry=software"]
-    assert texts["recency_days=missing"][0] == "recency_days=missing"
+    # an indicator at 0 is worded with what the user is, not with the level they are not
+    assert texts["industry=software"][:2] == ["industry=software", "industry=retail"]
+    assert texts["recency_days=missing"][:2] == ["recency_days=missing", "recency_days=4"]
     # the numeric column of a null row says missing, not the median it was given
     assert texts["recency_days"][:3] == [
         "recency_days=missing",
