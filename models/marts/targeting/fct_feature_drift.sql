@@ -1,0 +1,174 @@
+-- Population stability per product and numeric feature: how far the eligible users at the
+-- score snapshot have moved from those of the train snapshots, the population the models
+-- learned from. Bins are the train deciles of the feature (equal edges merged) plus one
+-- bin for nulls; PSI = sum over bins of (score share - train share) x ln(score share /
+-- train share), shares floored at 0.0001. Above targeting__drift_psi_threshold (0.2, the
+-- usual "significant shift") the feature is flagged: the model is scoring a different
+-- world there.
+
+{%- set key_columns = ['user_id', 'product_id', 'snapshot_date', 'role', 'is_eligible', 'label'] %}
+{%- set features = [] %}
+{%- if execute and model.resource_type != 'unit_test' %}
+    {%- for column in adapter.get_columns_in_relation(ref('fct_feature_snapshots')) %}
+        {%- if column.name not in key_columns and (column.is_number() or column.dtype | lower == 'boolean') %}
+            {%- do features.append(column.name) %}
+        {%- endif %}
+    {%- endfor %}
+{%- endif %}
+
+with
+
+feature_snapshots as (
+
+    select * from {{ ref('fct_feature_snapshots') }}
+    where is_eligible and role in ('train', 'score')
+
+),
+
+feature_values as (
+
+    -- one row per product, user, snapshot and feature
+    {%- for feature in features %}
+        select
+            product_id,
+            snapshot_date,
+            role,
+            '{{ feature }}' as feature,
+            cast({{ feature }} as double) as feature_value
+        from feature_snapshots
+        {{ 'union all' if not loop.last }}
+    {%- else %}
+        -- no numeric feature (or no built feature table yet): no rows
+        select
+            product_id,
+            snapshot_date,
+            role,
+            cast(null as varchar) as feature,
+            cast(null as double) as feature_value
+        from feature_snapshots
+        where false
+    {%- endfor %}
+
+),
+
+train_edges as (
+
+    select
+        product_id,
+        feature,
+        list_distinct(
+            quantile_disc(feature_value, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
+        ) as edges
+
+    from feature_values
+    where role = 'train' and feature_value is not null
+    group by product_id, feature
+
+),
+
+binned as (
+
+    select
+        feature_values.product_id,
+        feature_values.feature,
+        feature_values.role,
+        feature_values.snapshot_date,
+        feature_values.feature_value,
+        case
+            when feature_values.feature_value is null then -1
+            -- how many train deciles the value lies above
+            else len(list_filter(train_edges.edges, lambda edge: feature_values.feature_value > edge))  -- noqa: RF02
+        end as bin
+
+    from feature_values
+    left join train_edges
+        on
+            feature_values.product_id = train_edges.product_id
+            and feature_values.feature = train_edges.feature
+
+),
+
+populations as (
+
+    select
+        product_id,
+        feature,
+        count(*) filter (where role = 'train') as n_train_rows,
+        count(*) filter (where role = 'score') as n_score_rows,
+        count(*) filter (where role = 'train' and feature_value is null) as n_train_nulls,
+        count(*) filter (where role = 'score' and feature_value is null) as n_score_nulls,
+        -- exact decimal sums: the same means on every run
+        cast(avg(cast(feature_value as decimal(38, 9))) filter (where role = 'train') as double) as train_mean,
+        cast(avg(cast(feature_value as decimal(38, 9))) filter (where role = 'score') as double) as score_mean,
+        max(snapshot_date) filter (where role = 'score') as score_snapshot_date
+
+    from binned
+    group by product_id, feature
+
+),
+
+bin_shares as (
+
+    select
+        binned.product_id,
+        binned.feature,
+        binned.bin,
+        greatest(count(*) filter (where binned.role = 'train') / any_value(populations.n_train_rows), 0.0001)
+            as train_share,
+        greatest(count(*) filter (where binned.role = 'score') / any_value(populations.n_score_rows), 0.0001)
+            as score_share
+
+    from binned
+    inner join populations
+        on
+            binned.product_id = populations.product_id
+            and binned.feature = populations.feature
+    group by binned.product_id, binned.feature, binned.bin
+
+),
+
+stability as (
+
+    select
+        product_id,
+        feature,
+        count(*) as n_bins,
+        cast(
+            sum(cast((score_share - train_share) * ln(score_share / train_share) as decimal(38, 18)))
+            as double
+        ) as psi
+
+    from bin_shares
+    group by product_id, feature
+
+),
+
+final as (
+
+    select
+        populations.product_id,
+        populations.feature,
+        populations.score_snapshot_date,
+        populations.n_train_rows,
+        populations.n_score_rows,
+        populations.train_mean,
+        populations.score_mean,
+        populations.n_train_nulls / nullif(populations.n_train_rows, 0) as train_null_share,
+        populations.n_score_nulls / nullif(populations.n_score_rows, 0) as score_null_share,
+        stability.n_bins,
+        case when populations.n_train_rows > 0 and populations.n_score_rows > 0 then stability.psi end as psi,
+        coalesce(
+            populations.n_train_rows > 0 and populations.n_score_rows > 0
+            and stability.psi > {{ var('targeting__drift_psi_threshold') }},
+            false
+        ) as is_drifted
+
+    from populations
+    inner join stability
+        on
+            populations.product_id = stability.product_id
+            and populations.feature = stability.feature
+
+)
+
+select * from final

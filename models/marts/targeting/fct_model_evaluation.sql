@@ -1,0 +1,201 @@
+-- Out-of-time evaluation per product and model, computed in SQL from the test scores:
+-- AUC-ROC by rank sums (tied scores at their average rank), PR-AUC as average precision
+-- over the distinct score thresholds, precision, recall and NDCG at targeting__top_k
+-- (ranked by score, ties by user_id), the top decile's lift, the Brier score of the
+-- calibrated probabilities. Sums of fractions are taken as decimals, so the figures are
+-- the same bit for bit on every run. Candidates that were not fitted keep their row,
+-- with their status and no metric.
+
+{%- set top_k = var('targeting__top_k') %}
+
+with
+
+scores as (
+
+    select * from {{ ref('ml_propensity_scores') }}
+    where role = 'test'
+
+),
+
+models as (
+
+    select * from {{ ref('ml_propensity_models') }}
+
+),
+
+top_deciles as (
+
+    select * from {{ ref('fct_decile_lift') }}
+    where decile = 1
+
+),
+
+ranked as (
+
+    select
+        product_id,
+        model_name,
+        label,
+        probability,
+        row_number() over (
+            partition by product_id, model_name order by score desc, user_id asc
+        ) as list_position,
+        row_number() over (
+            partition by product_id, model_name order by label desc, score desc, user_id asc
+        ) as ideal_position,
+        rank() over (partition by product_id, model_name order by score asc) as low_rank,
+        count(*) over (partition by product_id, model_name, score) as n_tied
+
+    from scores
+
+),
+
+thresholds as (
+
+    select
+        product_id,
+        model_name,
+        score,
+        count(*) as n_users,
+        sum(label) as n_adopters
+
+    from scores
+    group by product_id, model_name, score
+
+),
+
+precision_curve as (
+
+    -- precision when every user scoring at least this threshold is targeted
+    select
+        product_id,
+        model_name,
+        n_adopters,
+        sum(n_adopters) over descending_scores
+        / sum(n_users) over descending_scores as precision_at_threshold
+
+    from thresholds
+    window descending_scores as (
+        partition by product_id, model_name
+        order by score desc
+        rows between unbounded preceding and current row
+    )
+
+),
+
+average_precision as (
+
+    -- sum over thresholds of (recall gained) x (precision there), before / adopters
+    select
+        product_id,
+        model_name,
+        sum(cast(n_adopters * precision_at_threshold as decimal(38, 18))) as recall_weighted_precision
+
+    from precision_curve
+    group by product_id, model_name
+
+),
+
+summed as (
+
+    select
+        product_id,
+        model_name,
+        count(*) as n_test_rows,
+        cast(sum(label) as bigint) as n_test_positives,
+        -- twice the adopters' rank sum, tied scores at their average rank: an integer
+        sum(label * (2 * low_rank + n_tied - 1)) as twice_adopter_rank_sum,
+        count(*) filter (where list_position <= {{ top_k }}) as n_top_k,
+        sum(label) filter (where list_position <= {{ top_k }}) as n_adopters_top_k,
+        sum(
+            cast(label / log2(list_position + 1) as decimal(38, 18))
+        ) filter (where list_position <= {{ top_k }}) as discounted_gain,
+        sum(
+            cast(label / log2(ideal_position + 1) as decimal(38, 18))
+        ) filter (where ideal_position <= {{ top_k }}) as ideal_discounted_gain,
+        count(probability) as n_probabilities,
+        sum(cast(power(probability - label, 2) as decimal(38, 18))) as squared_error
+
+    from ranked
+    group by product_id, model_name
+
+),
+
+metrics as (
+
+    select
+        summed.product_id,
+        summed.model_name,
+        summed.n_test_rows,
+        summed.n_test_positives,
+        summed.n_test_positives / summed.n_test_rows as base_rate,
+        case
+            when summed.n_test_positives between 1 and summed.n_test_rows - 1
+                then
+                    (
+                        summed.twice_adopter_rank_sum / 2
+                        - summed.n_test_positives * (summed.n_test_positives + 1) / 2
+                    )
+                    / (summed.n_test_positives * (summed.n_test_rows - summed.n_test_positives))
+        end as auc_roc,
+        case
+            when summed.n_test_positives between 1 and summed.n_test_rows - 1
+                then cast(average_precision.recall_weighted_precision as double) / summed.n_test_positives
+        end as pr_auc,
+        summed.n_adopters_top_k / summed.n_top_k as precision_at_k,
+        summed.n_adopters_top_k / nullif(summed.n_test_positives, 0) as recall_at_k,
+        case
+            when summed.n_test_positives > 0
+                then cast(summed.discounted_gain as double) / cast(summed.ideal_discounted_gain as double)
+        end as ndcg_at_k,
+        case
+            when summed.n_probabilities = summed.n_test_rows
+                then cast(summed.squared_error as double) / summed.n_test_rows
+        end as brier_score
+
+    from summed
+    inner join average_precision
+        on
+            summed.product_id = average_precision.product_id
+            and summed.model_name = average_precision.model_name
+
+),
+
+final as (
+
+    select
+        models.product_id,
+        models.model_name,
+        models.status,
+        models.status_reason,
+        models.is_champion,
+        models.is_cold_start,
+        models.test_snapshot_date,
+        coalesce(metrics.n_test_rows, 0) as n_test_rows,
+        coalesce(metrics.n_test_positives, 0) as n_test_positives,
+        metrics.base_rate,
+        metrics.auc_roc,
+        metrics.pr_auc,
+        {{ top_k }} as top_k,
+        metrics.precision_at_k,
+        metrics.recall_at_k,
+        metrics.ndcg_at_k,
+        top_deciles.lift as top_decile_lift,
+        metrics.brier_score,
+        models.n_train_rows,
+        models.n_train_positives,
+        models.trained_at
+
+    from models
+    left join metrics
+        on
+            models.product_id = metrics.product_id
+            and models.model_name = metrics.model_name
+    left join top_deciles
+        on
+            models.product_id = top_deciles.product_id
+            and models.model_name = top_deciles.model_name
+
+)
+
+select * from final
