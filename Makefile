@@ -20,7 +20,7 @@ DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir . --project-dir .
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: run test install demo lint format clean lock
+.PHONY: run test install demo report lint format clean lock
 
 run: install
 	@if [ "$(RAW_PATH)" = "data/raw" ] && [ -z "$$(ls -A data/raw 2>/dev/null)" ]; then \
@@ -37,7 +37,7 @@ test: install $(TEST_RAW_PATH)/manifest.json
 		--vars '{targeting__raw_path: "$(TEST_RAW_PATH)", targeting__raw_format: parquet}'
 	TARGETING_DEMO_WAREHOUSE=$(TEST_DUCKDB_PATH) $(BIN)/pytest
 	TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/python -m targeting.summary
-	$(BIN)/sqlfluff lint models
+	$(BIN)/sqlfluff lint models tests/singular
 
 # The test demo world, generated again whenever the generator changes.
 $(TEST_RAW_PATH)/manifest.json: src/targeting/demo.py $(STAMP)
@@ -59,13 +59,19 @@ $(STAMP): requirements.txt pyproject.toml
 	fi
 	touch $(STAMP)
 
+# The lift report (HTML, charts inline) from the marts of $(DUCKDB_PATH).
+DUCKDB_PATH ?= $(or $(TARGETING_DUCKDB_PATH),targeting.duckdb)
+REPORT ?= reports/lift_report.html
+report: install
+	$(BIN)/python -m targeting.report $(DUCKDB_PATH) $(REPORT)
+
 demo: install
 	$(BIN)/python -m targeting.demo --out $(RAW_PATH) $(DEMO_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint models
+	$(BIN)/sqlfluff lint models tests/singular
 
 format: install
 	$(BIN)/ruff format .

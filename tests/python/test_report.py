@@ -1,0 +1,45 @@
+"""The lift report renders from the marts, with a chart per product."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from targeting.report import main
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_report_has_both_charts_and_the_tables_for_every_product(
+    small_world, tmp_path: Path
+) -> None:
+    work_dir, _ = small_world
+    warehouse = work_dir / "warehouse.duckdb"
+    output = tmp_path / "report.html"
+    assert main([str(warehouse), str(output)]) == 0
+    page = output.read_text()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        fitted = [
+            row[0]
+            for row in con.execute(
+                "select distinct product_id from marts.fct_model_evaluation where is_champion"
+            ).fetchall()
+        ]
+    assert fitted
+    for product_id in fitted:
+        assert f"<h2>{product_id}</h2>" in page
+        for chart in ("cumulative gains", "decile lift"):
+            image = re.search(
+                rf'alt="{chart}, {product_id}" src="data:image/png;base64,(\S+)"', page
+            )
+            assert image and len(image.group(1)) > 1000, (chart, product_id)
+    assert page.count("Models, out-of-time test") == len(fitted)
+    assert "Top" in page and "holdout left out" in page
+
+
+def test_the_report_without_a_warehouse_says_what_to_do(tmp_path: Path, capsys) -> None:
+    assert main([str(tmp_path / "missing.duckdb"), str(tmp_path / "out.html")]) == 1
+    assert "make run" in capsys.readouterr().err
