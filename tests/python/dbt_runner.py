@@ -32,7 +32,8 @@ def run_dbt(
     future_cutoff_at: str = DEMO_END,
     extra_vars: Mapping[str, object] | None = None,
 ) -> DbtResult:
-    """Run one dbt command on raw files in ``raw_path``, into ``work_dir/warehouse.duckdb``.
+    """Run one dbt command (``build``, ``docs generate``) on raw files in ``raw_path``, into
+    ``work_dir/warehouse.duckdb``.
 
     ``future_cutoff_at`` pins what counts as a future timestamp (by default the demo
     world's end), so the result does not depend on the day the test runs;
@@ -56,7 +57,7 @@ def run_dbt(
     completed = subprocess.run(
         [
             str(DBT),
-            command,
+            *command.split(),
             "--project-dir",
             str(REPO_ROOT),
             "--target-path",

@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 import pytest
 from dbt_runner import run_dbt
+from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 from targeting.demo import generate
 
@@ -142,3 +143,48 @@ def test_the_stored_lift_is_the_lift_of_the_stored_scores(warehouse: Path) -> No
     pd.testing.assert_series_equal(
         compared.stored, compared.recomputed, check_names=False, rtol=1e-12
     )
+
+
+def test_the_sql_metrics_equal_scikit_learns(warehouse: Path) -> None:
+    """fct_model_evaluation (SQL, from the stored scores) against scikit-learn, to 1e-9."""
+    scores = query(
+        warehouse,
+        "select product_id, model_name, label, score, probability "
+        "from ml.ml_propensity_scores where role = 'test'",
+    )
+    evaluation = query(warehouse, "select * from marts.fct_model_evaluation").set_index(
+        ["product_id", "model_name"]
+    )
+    assert len(scores) > 0
+    for (product_id, model_name), rows in scores.groupby(["product_id", "model_name"]):
+        sql = evaluation.loc[(product_id, model_name)]
+        assert sql.auc_roc == pytest.approx(roc_auc_score(rows.label, rows.score), abs=1e-9)
+        assert sql.pr_auc == pytest.approx(
+            average_precision_score(rows.label, rows.score), abs=1e-9
+        )
+        assert sql.brier_score == pytest.approx(
+            brier_score_loss(rows.label, rows.probability), abs=1e-9
+        )
+
+
+def test_the_sql_metrics_equal_the_ones_stored_at_training(warehouse: Path) -> None:
+    columns = ["auc_roc", "pr_auc", "precision_at_k", "recall_at_k", "ndcg_at_k"]
+    columns += ["top_decile_lift", "brier_score", "n_test_rows", "n_test_positives"]
+    compared = query(
+        warehouse,
+        f"""
+        select sql.product_id, sql.model_name,
+            {", ".join(f"sql.{c} as sql_{c}, python.{c} as python_{c}" for c in columns)}
+        from marts.fct_model_evaluation as sql
+        inner join ml.ml_propensity_models as python using (product_id, model_name)
+        where python.status = 'ok'
+        """,
+    )
+    assert len(compared) > 0
+    for column in columns:
+        pd.testing.assert_series_equal(
+            compared[f"sql_{column}"].astype(float),
+            compared[f"python_{column}"].astype(float),
+            check_names=False,
+            atol=1e-9,
+        )

@@ -19,21 +19,7 @@ import pandas as pd
 import pytest
 from dbt_runner import run_dbt
 
-from targeting.demo import generate
-
 pytestmark = pytest.mark.integration
-
-SMALL_WORLD = {"users": 1500, "days": 120, "seed": 7}
-
-
-@pytest.fixture(scope="module")
-def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """A small Parquet world built once with `dbt build` (models, seeds, unit and data tests)."""
-    work_dir = tmp_path_factory.mktemp("demo_build")
-    manifest = generate(work_dir / "raw", **SMALL_WORLD)
-    result = run_dbt("build", work_dir, work_dir / "raw")
-    assert result.returncode == 0, result.output[-5000:]
-    return work_dir, manifest
 
 
 def query(work_dir: Path, sql: str) -> pd.DataFrame:
@@ -41,8 +27,8 @@ def query(work_dir: Path, sql: str) -> pd.DataFrame:
         return con.execute(sql).df()
 
 
-def test_data_quality_counts_equal_the_manifest(demo_build: tuple[Path, dict]) -> None:
-    work_dir, manifest = demo_build
+def test_data_quality_counts_equal_the_manifest(small_world: tuple[Path, dict]) -> None:
+    work_dir, manifest = small_world
     built = query(
         work_dir,
         "select source_table, dq_issue, n_rows from marts.fct_data_quality where n_rows > 0",
@@ -57,8 +43,8 @@ def test_data_quality_counts_equal_the_manifest(demo_build: tuple[Path, dict]) -
     assert actual == expected
 
 
-def test_every_injected_kind_is_counted(demo_build: tuple[Path, dict]) -> None:
-    work_dir, manifest = demo_build
+def test_every_injected_kind_is_counted(small_world: tuple[Path, dict]) -> None:
+    work_dir, manifest = small_world
     built = query(work_dir, "select source_table, dq_issue, n_rows from marts.fct_data_quality")
     counted = {(row.source_table, row.dq_issue) for row in built.itertuples() if row.n_rows > 0}
     injected = {
@@ -71,8 +57,8 @@ def test_every_injected_kind_is_counted(demo_build: tuple[Path, dict]) -> None:
     assert injected <= counted
 
 
-def test_shares_add_up_per_table(demo_build: tuple[Path, dict]) -> None:
-    work_dir, manifest = demo_build
+def test_shares_add_up_per_table(small_world: tuple[Path, dict]) -> None:
+    work_dir, manifest = small_world
     totals = query(
         work_dir,
         """
@@ -85,8 +71,8 @@ def test_shares_add_up_per_table(demo_build: tuple[Path, dict]) -> None:
         assert row.share == pytest.approx(1.0)
 
 
-def test_layers_land_in_their_schemas(demo_build: tuple[Path, dict]) -> None:
-    work_dir, _ = demo_build
+def test_layers_land_in_their_schemas(small_world: tuple[Path, dict]) -> None:
+    work_dir, _ = small_world
     relations = query(
         work_dir,
         "select table_schema, table_name, table_type from information_schema.tables",
@@ -99,8 +85,8 @@ def test_layers_land_in_their_schemas(demo_build: tuple[Path, dict]) -> None:
     assert found[("marts", "fct_data_quality")] == "BASE TABLE"
 
 
-def test_email_is_only_stored_as_salted_hash(demo_build: tuple[Path, dict]) -> None:
-    work_dir, _ = demo_build
+def test_email_is_only_stored_as_salted_hash(small_world: tuple[Path, dict]) -> None:
+    work_dir, _ = small_world
     raw = pd.read_parquet(work_dir / "raw" / "users.parquet")
     one = raw.dropna(subset=["user_id", "email"]).iloc[0]
     salt = os.environ.get("TARGETING_PII_SALT", "targeting-dev-salt")
@@ -132,9 +118,9 @@ def _write_csv_world(source: Path, target: Path, connections: str) -> None:
     ids=["header_only_connections", "zero_byte_connections"],
 )
 def test_csv_input_with_empty_connections_and_null_demographics_builds(
-    demo_build: tuple[Path, dict], tmp_path: Path, connections: str
+    small_world: tuple[Path, dict], tmp_path: Path, connections: str
 ) -> None:
-    source_dir = demo_build[0] / "raw"
+    source_dir = small_world[0] / "raw"
     _write_csv_world(source_dir, tmp_path / "raw", connections)
     result = run_dbt("build", tmp_path, tmp_path / "raw", raw_format="csv")
     assert result.returncode == 0, result.output[-5000:]
@@ -151,10 +137,10 @@ def test_csv_input_with_empty_connections_and_null_demographics_builds(
 
 
 def test_missing_optional_columns_read_as_null(
-    demo_build: tuple[Path, dict], tmp_path: Path
+    small_world: tuple[Path, dict], tmp_path: Path
 ) -> None:
     raw = tmp_path / "raw"
-    shutil.copytree(demo_build[0] / "raw", raw)
+    shutil.copytree(small_world[0] / "raw", raw)
     events = pd.read_parquet(raw / "events.parquet")
     events.drop(columns=["item", "user_agent", "scroll_depth_pct"]).to_parquet(
         raw / "events.parquet"
@@ -166,10 +152,10 @@ def test_missing_optional_columns_read_as_null(
 
 
 def test_missing_required_column_names_file_and_column(
-    demo_build: tuple[Path, dict], tmp_path: Path
+    small_world: tuple[Path, dict], tmp_path: Path
 ) -> None:
     raw = tmp_path / "raw"
-    shutil.copytree(demo_build[0] / "raw", raw)
+    shutil.copytree(small_world[0] / "raw", raw)
     events = pd.read_parquet(raw / "events.parquet")
     events.rename(columns={"occurred_at": "timestamp"}).to_parquet(raw / "events.parquet")
     result = run_dbt("build", tmp_path, raw)
@@ -188,9 +174,9 @@ def test_missing_file_names_file_and_var(tmp_path: Path) -> None:
 
 
 def test_an_unknown_product_fails_naming_the_known_ones(
-    demo_build: tuple[Path, dict], tmp_path: Path
+    small_world: tuple[Path, dict], tmp_path: Path
 ) -> None:
-    work_dir, manifest = demo_build
+    work_dir, manifest = small_world
     shutil.copy(work_dir / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
     result = run_dbt(
         "run",
@@ -209,9 +195,9 @@ def test_an_unknown_product_fails_naming_the_known_ones(
     ) in message
 
 
-def test_every_model_column_is_documented_and_exists(demo_build: tuple[Path, dict]) -> None:
+def test_every_model_column_is_documented_and_exists(small_world: tuple[Path, dict]) -> None:
     """The YAML docs and the warehouse agree: no column undocumented, none documented away."""
-    work_dir, _ = demo_build
+    work_dir, _ = small_world
     nodes = json.loads((work_dir / "target" / "manifest.json").read_text())["nodes"]
     models = [node for node in nodes.values() if node["resource_type"] == "model"]
     built = query(
@@ -241,10 +227,10 @@ def test_every_model_column_is_documented_and_exists(demo_build: tuple[Path, dic
 
 
 def test_a_second_build_with_one_thread_is_identical(
-    demo_build: tuple[Path, dict], tmp_path: Path
+    small_world: tuple[Path, dict], tmp_path: Path
 ) -> None:
     """Same input and vars, other thread count: the same features, models and scores."""
-    work_dir, _ = demo_build
+    work_dir, _ = small_world
     result = run_dbt("build", tmp_path, work_dir / "raw", "--threads", "1")
     assert result.returncode == 0, result.output[-5000:]
     tables = {
@@ -271,3 +257,22 @@ def test_a_second_build_with_one_thread_is_identical(
                 """
             ).fetchone()
             assert differing == 0, f"{table}: {differing} rows differ between the builds"
+
+
+def test_dbt_docs_generate_describes_every_mart(small_world: tuple[Path, dict]) -> None:
+    work_dir, _ = small_world
+    result = run_dbt("docs generate", work_dir, work_dir / "raw")
+    assert result.returncode == 0, result.output[-5000:]
+    catalog = json.loads((work_dir / "target" / "catalog.json").read_text())
+    manifest = json.loads((work_dir / "target" / "manifest.json").read_text())
+    marts = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["schema"] == "marts"
+    ]
+    assert len(marts) >= 7
+    for node in marts:
+        assert node["unique_id"] in catalog["nodes"], node["name"]
+        assert node["config"]["contract"]["enforced"] or node["name"] == "fct_feature_snapshots"
+    exposures = {exposure["name"] for exposure in manifest["exposures"].values()}
+    assert {"targeting_dashboard", "campaign_export"} <= exposures

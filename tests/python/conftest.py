@@ -1,0 +1,26 @@
+"""Fixtures shared by the integration tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dbt_runner import run_dbt
+
+from targeting.demo import generate
+
+SMALL_WORLD = {"users": 1500, "days": 120, "seed": 7}
+
+
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """A small Parquet world built once with `dbt build` (models, seeds, unit and data tests).
+
+    Returns the work folder (raw files in ``raw/``, the warehouse ``warehouse.duckdb``,
+    dbt's ``target/``) and the generator's manifest. Tests read it; none may change it.
+    """
+    work_dir = tmp_path_factory.mktemp("small_world")
+    manifest = generate(work_dir / "raw", **SMALL_WORLD)
+    result = run_dbt("build", work_dir, work_dir / "raw")
+    assert result.returncode == 0, result.output[-5000:]
+    return work_dir, manifest

@@ -1,0 +1,86 @@
+"""How BI tools and analysts read the marts: read-only, while no build holds the file.
+
+A BI tool (Superset, Metabase, a notebook) connects the way these tests do: through
+SQLAlchemy with duckdb-engine, or through the DuckDB client, in read-only mode. Any
+number of read-only readers can share the file; a build needs it alone, so dbt waits for
+readers to let go (profile ``retries``: 5 attempts, 1 + 2 + 4 + 8 + 16 s) and then fails
+with DuckDB's lock message. README, "Reading the marts from a BI tool".
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlalchemy
+
+pytestmark = pytest.mark.integration
+
+MARTS = (
+    "fct_data_quality",
+    "fct_decile_lift",
+    "fct_model_evaluation",
+    "fct_ranked_targets",
+    "dim_user_segments",
+    "fct_feature_drift",
+    "fct_feature_snapshots",
+)
+
+
+def test_sqlalchemy_reads_every_mart_read_only(small_world) -> None:
+    work_dir, _ = small_world
+    engine = sqlalchemy.create_engine(
+        f"duckdb:///{work_dir / 'warehouse.duckdb'}", connect_args={"read_only": True}
+    )
+    with engine.connect() as connection:
+        tables = set(sqlalchemy.inspect(connection).get_table_names(schema="marts"))
+        assert set(MARTS) <= tables
+        for mart in MARTS:
+            n_rows = connection.execute(sqlalchemy.text(f"select count(*) from marts.{mart}"))
+            assert n_rows.scalar() > 0, mart
+        with pytest.raises(sqlalchemy.exc.DBAPIError, match="read-only"):
+            connection.execute(sqlalchemy.text("create table marts.scratch as select 1 as x"))
+    engine.dispose()
+
+
+def test_the_duckdb_client_reads_every_mart_read_only(small_world) -> None:
+    work_dir, _ = small_world
+    with duckdb.connect(str(work_dir / "warehouse.duckdb"), read_only=True) as con:
+        for mart in MARTS:
+            (n_rows,) = con.execute(f"select count(*) from marts.{mart}").fetchone()
+            assert n_rows > 0, mart
+
+
+def test_readers_in_other_processes_share_the_file(small_world) -> None:
+    """Two read-only readers at once, each in its own process, as two BI tools would be."""
+    work_dir, _ = small_world
+    reader = (
+        "import duckdb, sys; "
+        "con = duckdb.connect(sys.argv[1], read_only=True); "
+        "print(con.execute('select count(*) from marts.fct_ranked_targets').fetchone()[0])"
+    )
+    path = str(work_dir / "warehouse.duckdb")
+    with duckdb.connect(path, read_only=True):  # this process holds it too
+        counts = [
+            subprocess.run(
+                [sys.executable, "-c", reader, path], capture_output=True, text=True, check=True
+            ).stdout.strip()
+            for _ in range(2)
+        ]
+    assert counts[0] == counts[1] and int(counts[0]) > 0
+
+
+def test_a_writer_is_refused_while_a_reader_holds_the_file(small_world, tmp_path: Path) -> None:
+    """What dbt meets when a reader is connected: a lock error (dbt retries it, then fails)."""
+    work_dir, _ = small_world
+    path = str(work_dir / "warehouse.duckdb")
+    writer = "import duckdb, sys; duckdb.connect(sys.argv[1])"
+    with duckdb.connect(path, read_only=True):
+        result = subprocess.run(
+            [sys.executable, "-c", writer, path], capture_output=True, text=True, check=False
+        )
+    assert result.returncode != 0
+    assert "lock" in result.stderr.lower()
