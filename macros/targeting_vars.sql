@@ -43,11 +43,14 @@
         'targeting__top_k',
         'targeting__min_adopters_for_model',
         'targeting__scoring_batch_rows',
+        'targeting__max_training_rows',
+        'targeting__max_reason_rows',
     ] -%}
         {%- do whole_number_var(name) -%}
     {%- endfor -%}
     {%- do whole_number_var('targeting__random_seed', minimum=0) -%}
     {%- do whole_number_var('targeting__latent_factors', minimum=0) -%}
+    {%- do whole_number_var('targeting__late_event_days', minimum=0) -%}
     {%- set model_params = var('targeting__model_params') -%}
     {%- set model_names = ['logistic_regression', 'lightgbm', 'lookalike'] -%}
     {%- if model_params is not mapping

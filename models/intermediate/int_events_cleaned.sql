@@ -1,11 +1,17 @@
--- The events the features read: valid rows of human users only (bots and every row with
--- a dq_issue stay in int_events_validated and fct_data_quality).
+{{ config(materialized='view') }}
+
+-- The events the features read: every event whose row and id passed their checks
+-- (int_events_deduplicated where dq_issue is null). Events of bots and of unknown users
+-- are still here: those users are left out where users are joined (int_user_snapshots),
+-- since a user's verdict can change with later events while the incremental tables built
+-- from these rows must not.
 
 with
 
-validated_events as (
+events as (
 
-    select * from {{ ref('int_events_validated') }}
+    select * from {{ ref('int_events_deduplicated') }}
+    where dq_issue is null
 
 ),
 
@@ -15,7 +21,7 @@ final as (
         event_id,
         user_id,
         occurred_at,
-        cast(occurred_at as date) as event_date,
+        partition_date as event_date,
         event_type,
         item,
         -- The items adopter affinity compares: features used, pages seen.
@@ -30,8 +36,7 @@ final as (
         coalesce(try_cast(revenue as decimal(18, 4)), 0) as revenue,
         device_type
 
-    from validated_events
-    where dq_issue is null
+    from events
 
 )
 

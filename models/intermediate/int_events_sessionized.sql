@@ -1,25 +1,68 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_date',
+    )
+}}
+
 -- Each clean event with its session: a gap of targeting__session_gap_minutes or more
--- since the user's previous event starts a new session. Events at the same instant are
--- ordered by event id, so the numbering is the same on every run. An event's session is
--- decided by the events before it only, so later data never changes it.
+-- since the user's previous event starts a new session, named by the user and the time it
+-- started. Events at the same instant are ordered by event id. An event's session is
+-- decided by the events before it only, so later data never changes it. Incremental: a
+-- run sessionizes the rebuilt days (rebuild_from_date); a session that was open at their
+-- start, its last event within the gap, carries on from the table itself.
+
+{%- set rebuild_from = rebuild_from_date('event_date') %}
+{%- set gap = 'to_minutes(' ~ var('targeting__session_gap_minutes') ~ ')' %}
 
 with
 
 events as (
 
     select * from {{ ref('int_events_cleaned') }}
+    {%- if rebuild_from %}
+        where occurred_at >= {{ rebuild_from }}
+    {%- endif %}
+
+),
+
+carried_sessions as (
+
+    -- per user, the last event before the rebuilt days, when recent enough to go on
+    {%- if rebuild_from %}
+        select
+            user_id,
+            max(occurred_at) as occurred_at,
+            max_by(session_started_at, occurred_at) as session_started_at
+
+        from {{ this }}
+        where occurred_at >= {{ rebuild_from }} - {{ gap }} and occurred_at < {{ rebuild_from }}
+        group by user_id
+    {%- else %}
+        select
+            cast(null as varchar) as user_id,
+            cast(null as timestamp) as occurred_at,
+            cast(null as timestamp) as session_started_at
+        where false
+    {%- endif %}
 
 ),
 
 gaps as (
 
     select
-        *,
-        lag(occurred_at) over (
-            partition by user_id order by occurred_at, event_id
-        ) as previous_occurred_at
+        events.*,
+        coalesce(
+            lag(events.occurred_at) over by_time,
+            carried_sessions.occurred_at
+        ) as previous_occurred_at,
+        carried_sessions.session_started_at as carried_session_started_at
 
     from events
+    left join carried_sessions
+        on events.user_id = carried_sessions.user_id
+    window by_time as (partition by events.user_id order by events.occurred_at, events.event_id)
 
 ),
 
@@ -28,23 +71,24 @@ session_starts as (
     select
         *,
         previous_occurred_at is null
-        or occurred_at
-        >= previous_occurred_at + to_minutes({{ var('targeting__session_gap_minutes') }})
-            as is_session_start
+        or occurred_at >= previous_occurred_at + {{ gap }} as is_session_start
 
     from gaps
 
 ),
 
-numbered as (
+sessions_started as (
 
     select
         *,
-        sum(cast(is_session_start as integer)) over (
-            partition by user_id
-            order by occurred_at, event_id
-            rows between unbounded preceding and current row
-        ) as session_number
+        coalesce(
+            max(case when is_session_start then occurred_at end) over (
+                partition by user_id
+                order by occurred_at, event_id
+                rows between unbounded preceding and current row
+            ),
+            carried_session_started_at
+        ) as session_started_at
 
     from session_starts
 
@@ -53,8 +97,8 @@ numbered as (
 final as (
 
     select
-        user_id || '#' || cast(session_number as varchar) as session_id,
-        session_number,
+        user_id || '@' || strftime(session_started_at, '%Y-%m-%dT%H:%M:%S.%f') as session_id,
+        session_started_at,
         event_id,
         user_id,
         occurred_at,
@@ -75,7 +119,7 @@ final as (
             else date_diff('second', previous_occurred_at, occurred_at)
         end as session_seconds_added
 
-    from numbered
+    from sessions_started
 
 )
 

@@ -1,12 +1,15 @@
--- Every raw event with its final verdict: staging's row checks, then the checks that need
--- the users table (an event of nobody we know, an event of a bot). Clean rows have a null
--- dq_issue; downstream models read only those.
+{{ config(materialized='view') }}
+
+-- Every raw event with its final verdict: its own row's and its id's
+-- (int_events_deduplicated), then the checks that need the users table (an event of
+-- nobody we know, an event of a bot). Clean rows have a null dq_issue. A view: the
+-- users' verdicts change with new events, so they are applied when read.
 
 with
 
 events as (
 
-    select * from {{ ref('stg_app__events') }}
+    select * from {{ ref('int_events_deduplicated') }}
 
 ),
 

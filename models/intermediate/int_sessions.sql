@@ -1,5 +1,16 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='session_date',
+    )
+}}
+
 -- One row per session. A session belongs to the day it started, even when it runs past
--- midnight.
+-- midnight. Incremental: a run rebuilds, whole, every session started on or after the
+-- day of the earliest session with an event in the rebuilt days.
+
+{%- set rebuild_from = rebuild_from_date('session_date') %}
 
 with
 
@@ -9,12 +20,29 @@ events as (
 
 ),
 
+session_events as (
+
+    select events.*
+
+    from events
+    {%- if rebuild_from %}
+        -- every session started on or after the day the earliest session with an event in
+        -- the rebuilt days started: late events can move a session's start, and the
+        -- sessions of those days are replaced whole
+        where
+            events.session_started_at >= (
+                select cast(min(touched.session_started_at) as date) from events as touched
+                where touched.occurred_at >= {{ rebuild_from }}
+            )
+    {%- endif %}
+
+),
+
 final as (
 
     select
         session_id,
         user_id,
-        session_number,
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
         cast(min(occurred_at) as date) as session_date,
@@ -27,8 +55,8 @@ final as (
         -- the device of the session's first event
         first(device_type order by occurred_at, event_id) as device_type
 
-    from events
-    group by session_id, user_id, session_number
+    from session_events
+    group by session_id, user_id
 
 )
 

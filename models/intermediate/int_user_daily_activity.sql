@@ -1,12 +1,26 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='activity_date',
+    )
+}}
+
 -- One row per user and day with any clean event: the compact table every behavioral
 -- window is summed from. Sessions count on the day they started; session time on the
 -- day it was spent, so a window ending at midnight never sees a second after it.
+-- Incremental: a run rebuilds the days from rebuild_from_date on.
+
+{%- set rebuild_from = rebuild_from_date('activity_date') %}
 
 with
 
 events as (
 
     select * from {{ ref('int_events_sessionized') }}
+    {%- if rebuild_from %}
+        where event_date >= {{ rebuild_from }}
+    {%- endif %}
 
 ),
 

@@ -1,11 +1,25 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='activity_date',
+    )
+}}
+
 -- One row per user, day and item (a feature used or a page seen): for distinct features
--- used and for adopter item affinity.
+-- used and for adopter item affinity. Incremental: a run rebuilds the days from
+-- rebuild_from_date on.
+
+{%- set rebuild_from = rebuild_from_date('activity_date') %}
 
 with
 
 events as (
 
     select * from {{ ref('int_events_cleaned') }}
+    {%- if rebuild_from %}
+        where event_date >= {{ rebuild_from }}
+    {%- endif %}
 
 ),
 

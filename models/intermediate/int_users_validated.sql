@@ -9,72 +9,21 @@ users as (
 
 ),
 
-events as (
+hourly_activity as (
+
+    select * from {{ ref('int_user_hourly_activity') }}
+
+),
+
+event_statistics as (
 
     select
         user_id,
-        occurred_at,
-        user_agent
-
-    from {{ ref('stg_app__events') }}
-    where dq_issue is null
-
-),
-
-bot_user_agent_patterns as (
-
-    select lower(pattern) as pattern from {{ ref('bot_user_agent_patterns') }}
-
-),
-
-bot_user_agents as (
-
-    -- Match the few distinct agents against the patterns, not every event.
-    select distinct agents.user_agent
-
-    from (
-        select distinct user_agent
-        from events
-        where user_agent is not null
-    ) as agents
-    inner join bot_user_agent_patterns
-        on contains(lower(agents.user_agent), bot_user_agent_patterns.pattern)
-
-),
-
-user_agent_shares as (
-
-    select
-        events.user_id,
-        count(*) as n_events,
-        count(bot_user_agents.user_agent) / count(*) as bot_user_agent_share
-
-    from events
-    left join bot_user_agents
-        on events.user_agent = bot_user_agents.user_agent
-    group by events.user_id
-
-),
-
-hourly_events as (
-
-    select
-        user_id,
-        date_trunc('hour', occurred_at) as event_hour,
-        count(*) as n_events
-
-    from events
-    group by user_id, date_trunc('hour', occurred_at)
-
-),
-
-peak_hours as (
-
-    select
-        user_id,
+        sum(n_events) as n_events,
+        sum(n_bot_agent_events) / sum(n_events) as bot_user_agent_share,
         max(n_events) as max_events_per_hour
 
-    from hourly_events
+    from hourly_activity
     group by user_id
 
 ),
@@ -84,15 +33,13 @@ user_activity as (
     -- Only a valid user row gets the event statistics: a repeated or broken row is not the user.
     select
         users.*,
-        coalesce(user_agent_shares.n_events, 0) as n_valid_events,
-        coalesce(user_agent_shares.bot_user_agent_share, 0) as bot_user_agent_share,
-        coalesce(peak_hours.max_events_per_hour, 0) as max_events_per_hour
+        cast(coalesce(event_statistics.n_events, 0) as bigint) as n_valid_events,
+        coalesce(event_statistics.bot_user_agent_share, 0) as bot_user_agent_share,
+        cast(coalesce(event_statistics.max_events_per_hour, 0) as bigint) as max_events_per_hour
 
     from users
-    left join user_agent_shares
-        on users.user_id = user_agent_shares.user_id and users.dq_issue is null
-    left join peak_hours
-        on users.user_id = peak_hours.user_id and users.dq_issue is null
+    left join event_statistics
+        on users.user_id = event_statistics.user_id and users.dq_issue is null
 
 ),
 

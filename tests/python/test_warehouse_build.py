@@ -81,7 +81,8 @@ def test_layers_land_in_their_schemas(small_world: tuple[Path, dict]) -> None:
     for name in ("stg_app__events", "stg_app__connections", "stg_app__adoptions"):
         assert found[("staging", name)] == "VIEW"
     assert found[("staging", "stg_app__users")] == "BASE TABLE"
-    assert found[("intermediate", "int_events_validated")] == "BASE TABLE"
+    assert found[("intermediate", "int_events_validated")] == "VIEW"
+    assert found[("intermediate", "int_events_deduplicated")] == "BASE TABLE"
     assert found[("marts", "fct_data_quality")] == "BASE TABLE"
 
 

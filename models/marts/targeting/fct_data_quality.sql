@@ -40,6 +40,18 @@ dq_issues as (
 
 ),
 
+late_events as (
+
+    -- events that came too late for an incremental run (README, "Scale"): in the input,
+    -- not in the warehouse; none after a full refresh
+    select
+        'events' as source_table,
+        'late_event' as dq_issue,
+        (select count(*) from {{ ref('stg_app__events') }})
+        - (select count(*) from {{ ref('int_events_deduplicated') }}) as n_rows
+
+),
+
 issue_counts as (
 
     select
@@ -49,6 +61,11 @@ issue_counts as (
 
     from validated_rows
     group by source_table, coalesce(dq_issue, 'clean')
+
+    union all
+
+    select * from late_events
+    where n_rows > 0
 
 ),
 

@@ -47,22 +47,6 @@ row_checked as (
 
 ),
 
-ranked as (
-
-    -- Of several rows with one event id, the first valid one is the event; the rest are repeats.
-    select
-        *,
-        row_number() over (
-            partition by event_id
-            order by
-                row_issue is not null, occurred_at, user_id, event_type, item, duration_ms,
-                scroll_depth_pct, revenue, device_type, user_agent
-        ) as event_row_number
-
-    from row_checked
-
-),
-
 final as (
 
     select
@@ -76,12 +60,9 @@ final as (
         revenue,
         device_type,
         user_agent,
-        coalesce(
-            row_issue,
-            case when event_row_number > 1 then 'duplicate_event_id' end
-        ) as dq_issue
+        row_issue as dq_issue
 
-    from ranked
+    from row_checked
 
 )
 
