@@ -1,20 +1,22 @@
 """Propensity models per product x candidate: out-of-time fit, champion, refit for scoring.
 
-Logic: targeting.training.train_product (one call per product).
+Learns from fct_training_sample's rows (all of them below targeting__max_training_rows
+per product, else a weighted sample), judges on every row of the test snapshot, read in
+batches with each row's item usage beside it. Logic: targeting.training.train_product.
 """
 
 import json
 
 import pandas as pd
 
-from targeting.encoding import Usage
-from targeting.relations import typed_relation
+from targeting.relations import frames_with_usage, table_with_usage, typed_relation, with_item_uses
 from targeting.training import MODEL_TYPES, TrainingConfig, train_product
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     features = dbt.ref("fct_feature_snapshots")
+    sample = dbt.ref("fct_training_sample")
     usage = dbt.ref("int_user_items_windowed")
     snapshots = dbt.ref("int_snapshots")
     products = dbt.ref("int_products")
@@ -27,15 +29,23 @@ def model(dbt, session):
         model_params=json.loads(dbt.config.get("model_params")),
         trained_at=dbt.config.get("trained_at"),
     )
-    labeled_dates = snapshots.filter("is_labeled").select("snapshot_date")
+    batch_size = int(dbt.config.get("batch_size"))
     ((score_date,),) = snapshots.filter("role = 'score'").select("snapshot_date").fetchall()
-    labeled_usage = Usage(usage.join(labeled_dates, "snapshot_date").order("all").df())
+    sampled = features.join(
+        sample.select("user_id, product_id, snapshot_date, sample_weight"),
+        "user_id, product_id, snapshot_date",
+    )
 
     frames = []
     for (product_id,) in products.select("product_id").order("product_id").fetchall():
-        quoted = product_id.replace("'", "''")
-        rows = features.filter(f"product_id = '{quoted}' and role != 'score'")
-        frame = rows.order("snapshot_date, user_id").df()
-        frames.append(train_product(product_id, frame, labeled_usage, config, score_date))
+        product = "product_id = '{}'".format(product_id.replace("'", "''"))
+        rows, rows_usage = table_with_usage(
+            with_item_uses(sampled.filter(product), usage).order("snapshot_date, user_id")
+        )
+        test_rows = features.filter(f"{product} and role = 'test' and is_eligible")
+        test_batches = frames_with_usage(
+            with_item_uses(test_rows, usage).order("user_id"), batch_size
+        )
+        frames.append(train_product(product_id, rows, rows_usage, config, score_date, test_batches))
     result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return typed_relation(session, result, MODEL_TYPES)

@@ -1,10 +1,12 @@
 """Scores of every eligible user at the test and score snapshots, per product x model.
 
-Logic: targeting.scoring.score_product (the stored models rebuilt from their JSON).
+Reasons are worded at the score snapshot for the targeting__max_reason_rows best-scored
+users of each product and model. Rows are read in batches with each row's item usage
+beside it, and written in batches. Logic: targeting.scoring.score_product (the stored
+models rebuilt from their JSON).
 """
 
-from targeting.encoding import Usage
-from targeting.relations import collect_batches
+from targeting.relations import collect_batches, frames_with_usage, with_item_uses
 from targeting.scoring import SCORE_TYPES, score_product
 
 
@@ -13,23 +15,25 @@ def model(dbt, session):
     models = dbt.ref("ml_propensity_models")
     features = dbt.ref("fct_feature_snapshots")
     usage = dbt.ref("int_user_items_windowed")
-    snapshots = dbt.ref("int_snapshots")
 
-    scored_dates = snapshots.filter("role in ('test', 'score')").select("snapshot_date")
-    scored_usage = Usage(usage.join(scored_dates, "snapshot_date").order("all").df())
     batch_size = int(dbt.config.get("batch_size"))
+    max_reason_rows = int(dbt.config.get("max_reason_rows"))
+    # reads on a connection of their own: the batches are written while they are read
+    reader = session.cursor()
+
+    def rows_of(product, role):
+        rows = features.filter(f"{product} and is_eligible and role = '{role}'")
+        relation = with_item_uses(rows, usage).order("user_id")
+        return lambda: frames_with_usage(relation, batch_size, reader)
 
     def batches():
         for (product_id,) in models.select("product_id").distinct().order("product_id").fetchall():
-            quoted = product_id.replace("'", "''")
-            product_models = models.filter(f"product_id = '{quoted}'").order("model_name").df()
-            rows = features.filter(
-                f"product_id = '{quoted}' and is_eligible and role in ('test', 'score')"
-            ).order("snapshot_date, user_id")
-            test_rows = rows.filter("role = 'test'").df()
-            score_rows = rows.filter("role = 'score'").df()
+            product = "product_id = '{}'".format(product_id.replace("'", "''"))
             yield from score_product(
-                product_models, test_rows, score_rows, scored_usage, batch_size
+                models.filter(product).order("model_name").df(),
+                rows_of(product, "test"),
+                rows_of(product, "score"),
+                max_reason_rows,
             )
 
     return collect_batches(session, batches(), SCORE_TYPES, "ml_propensity_scores__batches")

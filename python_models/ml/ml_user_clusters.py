@@ -19,6 +19,7 @@ def model(dbt, session):
         k_max=int(dbt.config.get("cluster_k_max")),
         seed=int(dbt.config.get("random_seed")),
         silhouette_sample=int(dbt.config.get("cluster_silhouette_sample")),
+        fit_sample=int(dbt.config.get("cluster_fit_sample")),
     )
     # pandas holds dates as timestamps, and an empty frame's ids as untyped: retype them.
     return session.from_df(clusters).select(

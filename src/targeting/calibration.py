@@ -35,12 +35,15 @@ def fit_calibration(
     *,
     score_is_probability: bool,
     positive_weight: float | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """The mapping from score to probability, as JSON-ready data (see the module doc)."""
+    """The mapping from score to probability, as JSON-ready data (see the module doc);
+    ``sample_weight``: the rows' weights when they are a sample."""
     labels = np.asarray(labels)
     if len(labels) and 0 < labels.sum() < len(labels):
         x = _calibration_input(score, score_is_probability).reshape(-1, 1)
-        model = LogisticRegression(C=1e6, max_iter=1000).fit(x, labels)
+        model = LogisticRegression(C=1e6, max_iter=1000)
+        model.fit(x, labels, sample_weight=sample_weight)
         return {
             "method": "platt",
             "slope": float(model.coef_[0, 0]),

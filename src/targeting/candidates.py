@@ -82,18 +82,29 @@ class LogisticModel:
 
     @classmethod
     def fit(
-        cls, matrix: np.ndarray, labels: np.ndarray, params: dict[str, Any], seed: int
+        cls,
+        matrix: np.ndarray,
+        labels: np.ndarray,
+        params: dict[str, Any],
+        seed: int,
+        sample_weight: np.ndarray | None = None,
     ) -> LogisticModel:
         # Newton steps on the (few) columns: a handful of iterations, where lbfgs needs
         # hundreds on correlated, one-hot encoded features.
         model = LogisticRegression(
             C=float(params["C"]),
-            class_weight="balanced",
+            class_weight="balanced" if sample_weight is None else None,
             solver="newton-cholesky",
             max_iter=int(params["max_iter"]),
             random_state=seed,
         )
-        model.fit(matrix, labels)
+        if sample_weight is None:
+            model.fit(matrix, labels)
+        else:
+            # "balanced" over the population the weighted sample stands for
+            totals = np.array([sample_weight[labels == 0].sum(), sample_weight[labels == 1].sum()])
+            class_weight = totals.sum() / (2 * totals)
+            model.fit(matrix, labels, sample_weight=sample_weight * class_weight[labels])
         return cls(model.coef_[0].tolist(), float(model.intercept_[0]))
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
@@ -126,8 +137,16 @@ class LightGBMModel:
         params: dict[str, Any],
         seed: int,
         validation: tuple[np.ndarray, np.ndarray] | None = None,
+        sample_weight: np.ndarray | None = None,
+        validation_weight: np.ndarray | None = None,
     ) -> LightGBMModel:
-        n_positive = int(labels.sum())
+        """Fit, early-stopped on ``validation`` (matrix, labels) when it holds an adopter;
+        ``sample_weight`` (a sample's row weights) weighs the rows and the classes."""
+        if sample_weight is None:
+            n_negative, n_positive = len(labels) - int(labels.sum()), int(labels.sum())
+        else:
+            n_negative = sample_weight[labels == 0].sum()
+            n_positive = sample_weight[labels == 1].sum()
         booster_params = {
             "objective": "binary",
             "learning_rate": params["learning_rate"],
@@ -137,7 +156,7 @@ class LightGBMModel:
             "bagging_fraction": params["bagging_fraction"],
             "bagging_freq": params["bagging_freq"],
             "lambda_l2": params["lambda_l2"],
-            "scale_pos_weight": (len(labels) - n_positive) / max(n_positive, 1),
+            "scale_pos_weight": n_negative / max(n_positive, 1),
             "metric": "average_precision",
             "seed": seed,
             "deterministic": True,
@@ -145,9 +164,11 @@ class LightGBMModel:
             "num_threads": params["num_threads"],
             "verbosity": -1,
         }
-        train_set = lgb.Dataset(matrix, labels, free_raw_data=True)
+        train_set = lgb.Dataset(matrix, labels, weight=sample_weight, free_raw_data=True)
         if validation is not None and validation[1].sum() > 0:
-            valid_set = lgb.Dataset(validation[0], validation[1], reference=train_set)
+            valid_set = lgb.Dataset(
+                validation[0], validation[1], weight=validation_weight, reference=train_set
+            )
             booster = lgb.train(
                 booster_params,
                 train_set,
@@ -196,13 +217,22 @@ class LookalikeModel:
 
     @classmethod
     def fit(
-        cls, matrix: np.ndarray, positive: np.ndarray, params: dict[str, Any]
+        cls,
+        matrix: np.ndarray,
+        positive: np.ndarray,
+        params: dict[str, Any],
+        sample_weight: np.ndarray | None = None,
     ) -> LookalikeModel:
-        """``matrix`` is everyone (standardized), ``positive`` marks the adopters' rows."""
+        """``matrix`` is everyone (standardized), ``positive`` marks the adopters' rows;
+        ``sample_weight`` (a sample's row weights) makes the profile the population's. The
+        shrinkage counts the adopter rows seen, not their weight: that is the noise."""
         n_positive = int(positive.sum())
         if n_positive == 0:
             raise ValueError("the lookalike needs at least one adopter")
-        profile = matrix[positive].mean(axis=0)
+        if sample_weight is None:
+            profile = matrix[positive].mean(axis=0)
+        else:
+            profile = np.average(matrix[positive], axis=0, weights=sample_weight[positive])
         threshold = float(params["shrinkage"]) / np.sqrt(n_positive)
         weights = np.sign(profile) * np.maximum(np.abs(profile) - threshold, 0.0)
         return cls(weights.tolist(), n_positive)

@@ -66,13 +66,15 @@ def cluster_users(
     k_max: int = 8,
     seed: int = 42,
     silhouette_sample: int = 5000,
+    fit_sample: int = 20_000,
     id_columns: Sequence[str] = ("user_id", "snapshot_date"),
 ) -> pd.DataFrame:
     """Cluster users on their behavior features and describe each cluster.
 
     Fits ``KMeans(k, n_init=10, random_state=seed)`` for every k in ``[k_min, k_max]``
     (clipped to ``[2, distinct rows - 1]``) and keeps the k with the highest silhouette
-    (computed on at most ``silhouette_sample`` rows; ties go to the smaller k).
+    (computed on at most ``silhouette_sample`` rows; ties go to the smaller k). Each fit
+    sees at most ``fit_sample`` rows; every row then joins its nearest centroid.
 
     Returns one row per input row, in input order (fresh index): the ``id_columns``, then
     ``cluster_id`` (0 = largest cluster; equal sizes are ordered by centroid),
@@ -104,7 +106,9 @@ def cluster_users(
         return _single_cluster(frame, id_columns, "fewer than 3 distinct feature rows")
     k_low = min(max(k_min, 2), k_high)
 
-    labels, score = _best_kmeans(matrix, range(k_low, k_high + 1), seed, silhouette_sample)
+    labels, score = _best_kmeans(
+        matrix, range(k_low, k_high + 1), seed, silhouette_sample, fit_sample
+    )
     labels = _renumber(matrix, labels)
     names, profiles = _describe(frame, prepared.columns, matrix, labels)
     return _result(frame, id_columns, labels, names, profiles, len(names), score)
@@ -127,13 +131,24 @@ def _check_arguments(
 
 
 def _best_kmeans(
-    matrix: np.ndarray, ks: range, seed: int, silhouette_sample: int
+    matrix: np.ndarray, ks: range, seed: int, silhouette_sample: int, fit_sample: int
 ) -> tuple[np.ndarray, float]:
-    """Labels and silhouette of the k with the best silhouette (ties and no score: smaller k)."""
+    """Labels and silhouette of the k with the best silhouette (ties and no score: smaller k).
+
+    Each k-means is fitted on at most ``fit_sample`` rows (a seeded random sample), then
+    assigns every row to its nearest centroid: memory and time stay bounded whatever the
+    number of users, and 20,000 users place the centroids about where all would.
+    """
+    fitted_rows = (
+        np.sort(np.random.default_rng(seed).choice(len(matrix), fit_sample, replace=False))
+        if len(matrix) > fit_sample
+        else np.arange(len(matrix))
+    )
     sample_size = min(silhouette_sample, len(matrix))
     fits = []
     for k in ks:
-        labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(matrix)
+        kmeans = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(matrix[fitted_rows])
+        labels = kmeans.predict(matrix) if len(fitted_rows) < len(matrix) else kmeans.labels_
         try:
             score = float(
                 silhouette_score(matrix, labels, sample_size=sample_size, random_state=seed)

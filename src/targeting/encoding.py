@@ -33,8 +33,16 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.decomposition import TruncatedSVD
 
-# Columns of fct_feature_snapshots that identify a row or are its outcome, not features.
-KEY_COLUMNS = ("user_id", "product_id", "snapshot_date", "role", "is_eligible", "label")
+# Columns that identify a row, are its outcome or its weight in a sample: not features.
+KEY_COLUMNS = (
+    "user_id",
+    "product_id",
+    "snapshot_date",
+    "role",
+    "is_eligible",
+    "label",
+    "sample_weight",
+)
 USAGE_COLUMNS = ("user_id", "snapshot_date", "item_kind", "item", "uses_90d")
 CLIP = 5.0
 MIN_LEVEL_ROWS = 20
@@ -119,7 +127,10 @@ class FeatureEncoder:
         seed: int = 42,
         exclude: Sequence[str] = (),
         min_level_rows: int = MIN_LEVEL_ROWS,
+        sample_weight: np.ndarray | None = None,
     ) -> FeatureEncoder:
+        """Learn the encoding from ``frame``; ``sample_weight`` (a sample's row weights) make the
+        means and standard deviations those of the population the sample stands for."""
         numeric, categorical = feature_columns(frame, exclude)
         encoder = cls(numeric=numeric)
         for column in numeric:
@@ -134,8 +145,13 @@ class FeatureEncoder:
         if usage is not None and latent_factors > 0:
             encoder._fit_latent(frame, usage, latent_factors, seed)
         raw, names = encoder._raw(frame, usage)
-        means = raw.mean(axis=0) if len(raw) else np.zeros(raw.shape[1])
-        scales = raw.std(axis=0) if len(raw) else np.zeros(raw.shape[1])
+        if not len(raw):
+            means = scales = np.zeros(raw.shape[1])
+        elif sample_weight is None:
+            means, scales = raw.mean(axis=0), raw.std(axis=0)
+        else:
+            means = np.average(raw, axis=0, weights=sample_weight)
+            scales = np.sqrt(np.average((raw - means) ** 2, axis=0, weights=sample_weight))
         varying = scales > 1e-12
         encoder.names = [name for name, keep in zip(names, varying, strict=True) if keep]
         encoder.means = means[varying].tolist()

@@ -8,10 +8,17 @@ table, so the whole result never has to sit in pandas at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from targeting.encoding import USAGE_COLUMNS, Usage
+
+# The user x item usage of each row, as a list beside it (with_item_uses).
+ITEM_USES = "item_uses"
 
 
 def typed_select(types: Mapping[str, str]) -> str:
@@ -49,3 +56,79 @@ def collect_batches(
         if not batch.empty:
             typed_relation(session, batch, types).insert_into(table)
     return session.table(table)
+
+
+def frames_in_batches(
+    relation: duckdb.DuckDBPyRelation,
+    batch_size: int,
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> Iterator[pd.DataFrame]:
+    """The relation's rows as pandas frames of at most ``batch_size`` rows, in its order.
+
+    Pass a ``connection`` of its own (``session.cursor()``) when the caller runs other
+    queries while reading: a query on the reading connection would end the stream. The
+    Arrow reader is closed when the iteration ends, early or not.
+    """
+    if connection is not None:
+        relation = connection.sql(relation.sql_query())
+    reader = relation.to_arrow_reader(batch_size)
+    try:
+        for batch in reader:
+            yield batch.to_pandas(date_as_object=False)
+    finally:
+        reader.close()
+
+
+def with_item_uses(
+    rows: duckdb.DuckDBPyRelation, usage: duckdb.DuckDBPyRelation
+) -> duckdb.DuckDBPyRelation:
+    """``rows`` (feature snapshots) with each row's usage (``int_user_items_windowed``)
+    as a list column: one join, so a batch carries the usage its latent factors need."""
+    usage = usage.join(rows.select("snapshot_date").distinct(), "snapshot_date")
+    lists = usage.aggregate(
+        "user_id, snapshot_date, list(struct_pack(item_kind := item_kind, item := item, "
+        f"uses_90d := uses_90d) order by item_kind, item) as {ITEM_USES}",
+        "user_id, snapshot_date",
+    )
+    return rows.join(lists, "user_id, snapshot_date", how="left")
+
+
+def frames_with_usage(
+    relation: duckdb.DuckDBPyRelation,
+    batch_size: int,
+    connection: duckdb.DuckDBPyConnection | None = None,
+) -> Iterator[tuple[pd.DataFrame, Usage]]:
+    """Batches of a ``with_item_uses`` relation: (the rows, their usage), in its order."""
+    if connection is not None:
+        relation = connection.sql(relation.sql_query())
+    reader = relation.to_arrow_reader(batch_size)
+    try:
+        for batch in reader:
+            yield _split_usage(pa.Table.from_batches([batch]))
+    finally:
+        reader.close()
+
+
+def table_with_usage(relation: duckdb.DuckDBPyRelation) -> tuple[pd.DataFrame, Usage]:
+    """A whole ``with_item_uses`` relation: (the rows, their usage)."""
+    return _split_usage(relation.to_arrow_table())
+
+
+def _split_usage(table: pa.Table) -> tuple[pd.DataFrame, Usage]:
+    lists = table.column(ITEM_USES).combine_chunks()
+    parents = pc.list_parent_indices(lists)
+    items = pc.list_flatten(lists)
+    usage = pd.DataFrame(
+        {
+            "user_id": table.column("user_id").take(parents).to_pandas(),
+            "snapshot_date": table.column("snapshot_date")
+            .take(parents)
+            .to_pandas(date_as_object=False),
+            "item_kind": items.field("item_kind").to_pandas(),
+            "item": items.field("item").to_pandas(),
+            "uses_90d": items.field("uses_90d").to_pandas(),
+        },
+        columns=list(USAGE_COLUMNS),
+    )
+    frame = table.drop_columns([ITEM_USES]).to_pandas(date_as_object=False)
+    return frame, Usage(usage)

@@ -7,13 +7,15 @@ memory stays bounded whatever the number of users.
 
 Reasons are the encoded features that pushed a user's score up the most (positive
 contributions only, at most ``n_reasons``), worded as a person reads them:
-``n_teammates_adopted=3``, ``industry=software``, ``recency_days=missing``.
+``n_teammates_adopted=3``, ``industry=software``, ``recency_days=missing``. They are
+worded for the score snapshot, where people act on the list, and there for the
+best-scored users up to a bound (``score_product``).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,7 @@ import pandas as pd
 from targeting.calibration import apply_calibration
 from targeting.candidates import MODEL_CLASSES
 from targeting.encoding import FeatureEncoder, Usage
+from targeting.metrics import ranking_order
 from targeting.threads import single_threaded
 
 N_REASONS = 3
@@ -103,19 +106,40 @@ def score_rows(
     rows: pd.DataFrame,
     usage: Usage,
     batch_size: int = 200_000,
+    reason_user_ids: Collection[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Scores of ``rows`` (columns ``SCORE_TYPES`` but product and model), in batches."""
+    batches = (
+        (rows.iloc[start : start + batch_size], usage) for start in range(0, len(rows), batch_size)
+    )
+    return score_batches(artifact, batches, reason_user_ids)
+
+
+def score_batches(
+    artifact: dict[str, Any] | str,
+    batches: Iterable[tuple[pd.DataFrame, Usage]],
+    reason_user_ids: Collection[str] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Scores of every row of ``batches`` (rows, their usage); reasons for the rows of
+    ``reason_user_ids`` (every row when None, no row when empty)."""
     data = json.loads(artifact) if isinstance(artifact, str) else artifact
     encoder, model = load_model(data)
-    for start in range(0, len(rows), batch_size):
-        yield _score_batch(data, encoder, model, rows.iloc[start : start + batch_size], usage)
+    for batch, usage in batches:
+        if len(batch):
+            yield _score_batch(data, encoder, model, batch, usage, reason_user_ids)
 
 
 @single_threaded
 def _score_batch(
-    data: dict[str, Any], encoder: FeatureEncoder, model: Any, batch: pd.DataFrame, usage: Usage
+    data: dict[str, Any],
+    encoder: FeatureEncoder,
+    model: Any,
+    batch: pd.DataFrame,
+    usage: Usage,
+    reason_user_ids: Collection[str] | None,
+    matrix: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    matrix = encoder.transform(batch, usage)
+    matrix = encoder.transform(batch, usage) if matrix is None else matrix
     score = model.score(matrix)
     out = pd.DataFrame(
         {
@@ -127,29 +151,101 @@ def _score_batch(
             "probability": apply_calibration(score, data["calibration"]),
         }
     )
-    for i, texts in enumerate(top_reasons(model.contributions(matrix), encoder, batch, usage)):
-        out[f"reason_{i + 1}"] = texts
+    explained = (
+        np.arange(len(batch))
+        if reason_user_ids is None
+        else np.flatnonzero(batch["user_id"].isin(reason_user_ids).to_numpy())
+    )
+    reasons = [np.full(len(batch), None, dtype=object) for _ in range(N_REASONS)]
+    if explained.size:
+        rows = batch.iloc[explained]
+        contributions = model.contributions(matrix[explained])
+        for rank, texts in enumerate(top_reasons(contributions, encoder, rows, usage)):
+            reasons[rank][explained] = texts
+    for rank, texts in enumerate(reasons):
+        out[f"reason_{rank + 1}"] = texts
     return out
+
+
+Batches = Callable[[], Iterable[tuple[pd.DataFrame, Usage]]]
 
 
 def score_product(
     models: pd.DataFrame,
-    test_rows: pd.DataFrame,
-    score_rows_frame: pd.DataFrame,
-    usage: Usage,
-    batch_size: int = 200_000,
+    test_batches: Batches,
+    score_batches_of: Batches,
+    max_reason_rows: int | None = None,
 ) -> Iterator[pd.DataFrame]:
-    """Every fitted model of one product on its eligible test and score rows."""
-    for model in models.itertuples():
-        if model.status != "ok":
+    """Every fitted model of one product on its eligible test and score rows.
+
+    The batches, each (rows, their usage), come from callables, so the score rows can be
+    read twice: once to find each model's ``max_reason_rows`` best-scored users, whose
+    reasons are then worded (LightGBM's contributions cost far more than its scores).
+    None words every user's reasons. Test rows get no reasons: they are for judging the
+    model, not for acting on. Every pass scores all the models of the product at once,
+    and models fitted on the same split share one encoding of each batch.
+    """
+    fitted = [model for model in models.itertuples() if model.status == "ok"]
+    for role, batches, artifact_column in (
+        ("test", test_batches, "evaluation_model"),
+        ("score", score_batches_of, "scoring_model"),
+    ):
+        stored = [
+            (model.product_id, model.model_name, json.loads(getattr(model, artifact_column)))
+            for model in fitted
+            if isinstance(getattr(model, artifact_column), str)
+        ]
+        if not stored:
             continue
-        for artifact, rows in (
-            (model.evaluation_model, test_rows),
-            (model.scoring_model, score_rows_frame),
-        ):
-            if artifact is None or not isinstance(artifact, str) or len(rows) == 0:
+        reason_user_ids: list[set[str] | None] = [set()] * len(stored)
+        if role == "score" and max_reason_rows is None:
+            reason_user_ids = [None] * len(stored)
+        elif role == "score":
+            reason_user_ids = _top_user_ids(stored, batches(), max_reason_rows)
+        for batch, usage in batches():
+            if not len(batch):
                 continue
-            for batch in score_rows(artifact, rows, usage, batch_size):
-                batch.insert(0, "model_name", model.model_name)
-                batch.insert(0, "product_id", model.product_id)
-                yield batch
+            for (product_id, model_name, data), reasons_for, (encoder, model, matrix) in zip(
+                stored, reason_user_ids, _encoded(stored, batch, usage), strict=True
+            ):
+                out = _score_batch(data, encoder, model, batch, usage, reasons_for, matrix)
+                out.insert(0, "model_name", model_name)
+                out.insert(0, "product_id", product_id)
+                yield out
+
+
+def _encoded(
+    stored: list[tuple[str, str, dict[str, Any]]], batch: pd.DataFrame, usage: Usage
+) -> list[tuple[FeatureEncoder, Any, np.ndarray]]:
+    """Per stored model: its encoder, its model and the batch encoded, each encoding once."""
+    matrices: dict[str, np.ndarray] = {}
+    out = []
+    for _, _, data in stored:
+        encoder, model = load_model(data)
+        key = json.dumps(data["encoder"], sort_keys=True)
+        if key not in matrices:
+            matrices[key] = encoder.transform(batch, usage)
+        out.append((encoder, model, matrices[key]))
+    return out
+
+
+@single_threaded
+def _top_user_ids(
+    stored: list[tuple[str, str, dict[str, Any]]],
+    batches: Iterable[tuple[pd.DataFrame, Usage]],
+    n_users: int,
+) -> list[set[str]]:
+    """Per stored model, its ``n_users`` best-scored users (ties by user_id, as the marts
+    rank), from one pass over the batches."""
+    user_ids, scores = [], [[] for _ in stored]
+    for batch, usage in batches:
+        user_ids.append(batch["user_id"].astype(str).to_numpy(dtype=object))
+        for position, (_, model, matrix) in enumerate(_encoded(stored, batch, usage)):
+            scores[position].append(model.score(matrix))
+    if not user_ids:
+        return [set() for _ in stored]
+    all_users = np.concatenate(user_ids)
+    return [
+        set(all_users[ranking_order(np.concatenate(model_scores), all_users)[:n_users]])
+        for model_scores in scores
+    ]

@@ -25,12 +25,13 @@ class, no varying feature, a single user) never raises: the candidate's row says
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import average_precision_score
 
 from targeting.calibration import apply_calibration, fit_calibration
 from targeting.candidates import (
@@ -131,11 +132,15 @@ def train_product(
     usage: Usage,
     config: TrainingConfig,
     score_snapshot_date: Any = None,
+    test_batches: Iterable[tuple[pd.DataFrame, Usage]] | None = None,
 ) -> pd.DataFrame:
     """One row per candidate for ``product_id`` (columns ``OUTPUT_COLUMNS``).
 
-    ``features`` holds the product's rows of roles train and test; ``usage`` the user x
-    item usage (``int_user_items_windowed``) of those snapshots.
+    ``features`` holds the product's rows of roles train and test, or a sample of them
+    with a ``sample_weight`` column (``fct_training_sample``); ``usage`` the user x item
+    usage (``int_user_items_windowed``) of those snapshots. ``test_batches``, when given,
+    are all the product's rows of the test snapshot, in batches of (rows, their usage):
+    the out-of-time metrics are measured on all of them, not on a sample.
     """
     features = features.sort_values(["snapshot_date", "user_id"], kind="stable")
     train_dates = sorted(features.loc[features["role"] == "train", "snapshot_date"].unique())
@@ -155,7 +160,12 @@ def train_product(
     n_train_positives = int(_labeled(features[features["role"] == "train"])["label"].sum())
     is_cold_start = n_train_positives < config.min_adopters_for_model
     encoder, evaluation = _fit_candidates(evaluation_split, usage, config)
-    test_matrix = encoder.transform(test_rows, usage) if encoder and test_date else None
+    fitted = [fit for fit in evaluation if fit.artifact is not None]
+    test_scores = (
+        _score_test(fitted, encoder, [(test_rows, usage)] if test_batches is None else test_batches)
+        if encoder is not None and test_date is not None
+        else {}
+    )
 
     rows = []
     for fit in evaluation:
@@ -181,16 +191,10 @@ def train_product(
         if fit.artifact is not None:
             row["features"] = json.dumps(fit.artifact["encoder"]["names"])
             row["evaluation_model"] = json.dumps(fit.artifact, sort_keys=True)
-            if test_matrix is not None:
-                score = fit.model.score(test_matrix)
+            if fit.model_name in test_scores:
+                labels, score, user_ids = test_scores[fit.model_name]
                 probability = apply_calibration(score, fit.artifact["calibration"])
-                metrics = evaluate(
-                    test_rows["label"].to_numpy(),
-                    score,
-                    test_rows["user_id"].to_numpy(),
-                    config.top_k,
-                    probability,
-                )
+                metrics = evaluate(labels, score, user_ids, config.top_k, probability)
             row["status_reason"] = _join_notes(fit.reason, _test_note(metrics, test_date))
         rows.append({**row, **metrics})
 
@@ -205,6 +209,32 @@ def train_product(
                 row["status_reason"], f"no scoring fit: {fit.reason}"
             )
     return pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS))
+
+
+def _score_test(
+    fits: list[Fit], encoder: FeatureEncoder, batches: Iterable[tuple[pd.DataFrame, Usage]]
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per fitted model: (labels, scores, user ids) of every labeled test row."""
+    labels, user_ids, scores = [], [], {fit.model_name: [] for fit in fits}
+    for batch, batch_usage in batches:
+        rows = _labeled(batch)
+        matrix = encoder.transform(rows, batch_usage)
+        labels.append(rows["label"].to_numpy())
+        user_ids.append(rows["user_id"].to_numpy())
+        for fit in fits:
+            scores[fit.model_name].append(fit.model.score(matrix))
+    if not labels:
+        return {}
+    all_labels, all_users = np.concatenate(labels), np.concatenate(user_ids)
+    return {name: (all_labels, np.concatenate(parts), all_users) for name, parts in scores.items()}
+
+
+def _sample_weight(rows: pd.DataFrame) -> np.ndarray | None:
+    """The rows' sample weights; None when they are no sample (every weight 1)."""
+    if "sample_weight" not in rows:
+        return None
+    weights = pd.to_numeric(rows["sample_weight"]).to_numpy(dtype="float64")
+    return None if (weights == 1.0).all() else weights
 
 
 def _split(features: pd.DataFrame, labeled_dates: Sequence) -> Split:
@@ -241,8 +271,13 @@ def _fit_candidates(
     if everyone["user_id"].nunique() < 2:
         reason = "fewer than 2 users in the training snapshots"
         return None, [Fit(name, "skipped", reason) for name in MODEL_NAMES]
+    everyone_weight = _sample_weight(everyone)
     encoder = FeatureEncoder.fit(
-        everyone, usage, latent_factors=config.latent_factors, seed=config.seed
+        everyone,
+        usage,
+        latent_factors=config.latent_factors,
+        seed=config.seed,
+        sample_weight=everyone_weight,
     )
     if not encoder.names:
         reason = "no feature varies in the training snapshots"
@@ -253,9 +288,11 @@ def _fit_candidates(
     eligible = everyone["is_eligible"].astype(bool).to_numpy()
     labeled = eligible & ~np.isnan(all_labels)
     matrix, labels = everyone_matrix[labeled], all_labels[labeled].astype("int64")
+    weight = None if everyone_weight is None else everyone_weight[labeled]
     validation = split.validation_rows
     validation_matrix = encoder.transform(validation, usage)
     validation_labels = validation["label"].to_numpy()
+    validation_weight = _sample_weight(validation)
     fits = []
     for name in MODEL_NAMES:
         params = config.params(name)
@@ -265,8 +302,8 @@ def _fit_candidates(
             if not positive.any():
                 fits.append(Fit(name, "skipped", "no adopter in the training snapshots"))
                 continue
-            model = LookalikeModel.fit(everyone_matrix, positive, params)
-            score_is_probability, weight = False, None
+            model = LookalikeModel.fit(everyone_matrix, positive, params, everyone_weight)
+            score_is_probability, positive_weight = False, None
         else:
             n_positive = int(labels.sum())
             if n_positive == 0 or n_positive == len(labels):
@@ -277,23 +314,40 @@ def _fit_candidates(
                 )
                 fits.append(Fit(name, "skipped", reason))
                 continue
-            weight = (len(labels) - n_positive) / n_positive
+            # the weight that class balancing gave each adopter, relative to a non-adopter
+            if weight is None:
+                positive_weight = (len(labels) - n_positive) / n_positive
+            else:
+                positive_weight = weight[labels == 0].sum() / weight[labels == 1].sum()
             score_is_probability = True
             if name == LogisticModel.name:
-                model = LogisticModel.fit(matrix, labels, params, config.seed)
+                model = LogisticModel.fit(matrix, labels, params, config.seed, weight)
             else:
                 model = LightGBMModel.fit(
-                    matrix, labels, params, config.seed, (validation_matrix, validation_labels)
+                    matrix,
+                    labels,
+                    params,
+                    config.seed,
+                    (validation_matrix, validation_labels),
+                    weight,
+                    validation_weight,
                 )
         validation_score = model.score(validation_matrix)
         calibration = fit_calibration(
             validation_score,
             validation_labels,
             score_is_probability=score_is_probability,
-            positive_weight=weight,
+            positive_weight=positive_weight,
+            sample_weight=validation_weight,
         )
-        metrics = evaluate(
-            validation_labels, validation_score, validation["user_id"].to_numpy(), config.top_k
+        validation_pr_auc = (
+            float(
+                average_precision_score(
+                    validation_labels, validation_score, sample_weight=validation_weight
+                )
+            )
+            if 0 < validation_labels.sum() < len(validation_labels)
+            else None
         )
         artifact = {
             "model_name": name,
@@ -313,7 +367,7 @@ def _fit_candidates(
                 "ok",
                 _join_notes(*notes),
                 artifact,
-                metrics["pr_auc"],
+                validation_pr_auc,
                 getattr(model, "best_iteration", None),
                 model,
             )

@@ -186,3 +186,22 @@ def test_nullable_integer_features_as_duckdb_returns_them():
     assert (result["n_clusters"] == 3).all()
     assert pd.crosstab(blob, result["cluster_id"]).gt(0).sum(axis=1).eq(1).all()
     assert not result["cluster_profile"].str.contains("nan").any()
+
+
+def test_a_fit_on_a_sample_assigns_every_row_to_its_nearest_centroid():
+    rng = np.random.default_rng(5)
+    centers = np.array([[0.0, 0.0], [8.0, 8.0], [0.0, 8.0]])
+    points = np.vstack([c + rng.normal(0, 0.5, (300, 2)) for c in centers])
+    frame = pd.DataFrame(
+        {
+            "user_id": [f"u{i}" for i in range(len(points))],
+            "snapshot_date": "2026-01-01",
+            "a": np.expm1(points[:, 0] / 4 + 1),
+            "b": np.expm1(points[:, 1] / 4 + 1),
+        }
+    )
+    whole = cluster_users(frame, ["a", "b"], seed=3, fit_sample=10_000)
+    sampled = cluster_users(frame, ["a", "b"], seed=3, fit_sample=120)
+    assert sampled["n_clusters"].iloc[0] == whole["n_clusters"].iloc[0] == 3
+    # the same partition, whatever the numbering
+    assert pd.crosstab(whole["cluster_id"], sampled["cluster_id"]).gt(0).sum().eq(1).all()

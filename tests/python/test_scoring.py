@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from targeting.encoding import FeatureEncoder, Usage
+from targeting.metrics import ranking_order
 from targeting.scoring import N_REASONS, SCORE_TYPES, load_model, predict, score_product, score_rows
 from targeting.training import TrainingConfig, train_product
 
@@ -206,7 +207,11 @@ def test_score_product_scores_test_rows_with_the_evaluation_fit_and_score_rows_w
     models, usage = trained["models"], trained["usage"]
     test_rows, score_rows_frame = trained["test_rows"], trained["score_rows"]
     out = pd.concat(
-        list(score_product(models, test_rows, score_rows_frame, usage, batch_size=40)),
+        list(
+            score_product(
+                models, in_batches(test_rows, 40, usage), in_batches(score_rows_frame, 40, usage)
+            )
+        ),
         ignore_index=True,
     )
 
@@ -221,6 +226,32 @@ def test_score_product_scores_test_rows_with_the_evaluation_fit_and_score_rows_w
         assert np.array_equal(
             score_scores, predict(model["scoring_model"], score_rows_frame, usage)[0]
         )
+    # reasons are for acting on the score snapshot, not for judging the test
+    reasons = out[[f"reason_{i}" for i in range(1, N_REASONS + 1)]]
+    assert reasons[out["role"] == "test"].isna().all().all()
+    assert reasons[out["role"] == "score"].notna().any().any()
+
+
+def test_reasons_are_worded_for_the_best_scored_users_only(trained):
+    models, usage = trained["models"], trained["usage"]
+    score_rows_frame = trained["score_rows"]
+    out = pd.concat(
+        list(score_product(models, lambda: [], in_batches(score_rows_frame, 25, usage), 5)),
+        ignore_index=True,
+    )
+    for name, rows in out.groupby("model_name"):
+        ranked = rows.iloc[ranking_order(rows["score"].to_numpy(), rows["user_id"].to_numpy())]
+        has_reason = ranked["reason_1"].notna().to_numpy()
+        assert not has_reason[5:].any(), name
+        assert has_reason[:5].sum() >= 1, name
+
+
+def in_batches(frame: pd.DataFrame, size: int, usage: Usage):
+    """A callable giving the frame in batches with their usage, afresh each call (as a
+    table read twice)."""
+    return lambda: (
+        (frame.iloc[start : start + size], usage) for start in range(0, len(frame), size)
+    )
 
 
 def test_score_product_skips_models_that_are_not_ok_and_missing_artifacts(trained):
@@ -228,7 +259,13 @@ def test_score_product_skips_models_that_are_not_ok_and_missing_artifacts(traine
     models.loc[models["model_name"] == "lightgbm", "status"] = "skipped"
     models.loc[models["model_name"] == "lookalike", "scoring_model"] = None
     out = pd.concat(
-        list(score_product(models, trained["test_rows"], trained["score_rows"], trained["usage"])),
+        list(
+            score_product(
+                models,
+                in_batches(trained["test_rows"], 1000, trained["usage"]),
+                in_batches(trained["score_rows"], 1000, trained["usage"]),
+            )
+        ),
         ignore_index=True,
     )
 
@@ -241,7 +278,8 @@ def test_score_product_skips_models_that_are_not_ok_and_missing_artifacts(traine
 def test_score_product_with_no_rows_to_score_yields_nothing(trained):
     empty = trained["score_rows"].iloc[0:0]
 
-    assert list(score_product(trained["models"], empty, empty, trained["usage"])) == []
+    batches = in_batches(empty, 10, trained["usage"])
+    assert list(score_product(trained["models"], batches, batches)) == []
 
 
 def test_a_row_never_shows_the_same_reason_twice():

@@ -467,3 +467,35 @@ def test_unknown_model_params_fail_naming_the_var():
 
     with pytest.raises(ValueError, match="targeting__model_params"):
         train_product("p1", features, usage, config)
+
+
+def test_weights_of_one_change_nothing(trained):
+    features, usage, result = trained
+    weighted = train_product("p1", features.assign(sample_weight=1.0), usage, CONFIG, SCORE_DATE)
+    pd.testing.assert_frame_equal(result, weighted)
+
+
+def test_a_weighted_sample_of_non_adopters_stands_for_all_of_them():
+    """Half the non-adopters, each weighing 2: probabilities stay those of all the rows."""
+    features, usage = world(n_users=600, seed=3)
+    keep = (features["label"] != 0) | (np.arange(len(features)) % 2 == 0)
+    sample = features[keep].assign(sample_weight=np.where(features["label"][keep] == 0, 2.0, 1.0))
+    test_rows = labeled(features, TEST_DATE)
+
+    full = by_model(train_product("p1", features, usage, CONFIG, SCORE_DATE))
+    sampled = by_model(
+        train_product("p1", sample, usage, CONFIG, SCORE_DATE, test_batches=[(test_rows, usage)])
+    )
+    for name in ("logistic_regression", "lightgbm"):
+        # judged on the same, whole test snapshot
+        assert sampled[name]["n_test_rows"] == full[name]["n_test_rows"]
+        probability = predict(sampled[name]["evaluation_model"], test_rows, usage)[1]
+        # calibrated on a weighted sample: the mean probability is the base rate's
+        assert probability.mean() == pytest.approx(test_rows["label"].mean(), abs=0.05), name
+    coefficients = [
+        np.array(
+            json.loads(rows["logistic_regression"]["evaluation_model"])["model"]["coefficients"]
+        )
+        for rows in (full, sampled)
+    ]
+    assert np.corrcoef(*coefficients)[0, 1] > 0.9

@@ -4,9 +4,10 @@
 -- bin for nulls; PSI = sum over bins of (score share - train share) x ln(score share /
 -- train share), shares floored at 0.0001. Above targeting__drift_psi_threshold (0.2, the
 -- usual "significant shift") the feature is flagged: the model is scoring a different
--- world there.
+-- world there. Large populations are compared on a stable sample of 50,000 rows each.
 
 {%- set key_columns = ['user_id', 'product_id', 'snapshot_date', 'role', 'is_eligible', 'label'] %}
+{%- set max_rows = 50000 %}
 {%- set features = [] %}
 {%- if execute and model.resource_type != 'unit_test' %}
     {%- for column in adapter.get_columns_in_relation(ref('fct_feature_snapshots')) %}
@@ -18,10 +19,26 @@
 
 with
 
-feature_snapshots as (
+all_feature_snapshots as (
 
-    select * from {{ ref('fct_feature_snapshots') }}
+    select
+        *,
+        count(*) over (partition by product_id, role) as n_population_rows
+
+    from {{ ref('fct_feature_snapshots') }}
     where is_eligible and role in ('train', 'score')
+
+),
+
+feature_snapshots as materialized (
+
+    -- computed once, read by every feature below. At most {{ max_rows }} rows per product
+    -- and population, a stable hash sample: the shares of ten bins need no more
+    select * from all_feature_snapshots
+    where
+        n_population_rows <= {{ max_rows }}
+        or {{ hash_bucket("product_id || ':' || user_id || ':' || cast(snapshot_date as varchar)", 1000000) }}
+        < {{ max_rows }} / n_population_rows * 1000000
 
 ),
 
@@ -33,6 +50,7 @@ feature_values as (
             product_id,
             snapshot_date,
             role,
+            n_population_rows,
             '{{ feature }}' as feature,
             cast({{ feature }} as double) as feature_value
         from feature_snapshots
@@ -43,6 +61,7 @@ feature_values as (
             product_id,
             snapshot_date,
             role,
+            n_population_rows,
             cast(null as varchar) as feature,
             cast(null as double) as feature_value
         from feature_snapshots
@@ -73,6 +92,7 @@ binned as (
         feature_values.feature,
         feature_values.role,
         feature_values.snapshot_date,
+        feature_values.n_population_rows,
         feature_values.feature_value,
         case
             when feature_values.feature_value is null then -1
@@ -93,8 +113,10 @@ populations as (
     select
         product_id,
         feature,
-        count(*) filter (where role = 'train') as n_train_rows,
-        count(*) filter (where role = 'score') as n_score_rows,
+        coalesce(max(n_population_rows) filter (where role = 'train'), 0) as n_train_rows,
+        coalesce(max(n_population_rows) filter (where role = 'score'), 0) as n_score_rows,
+        count(*) filter (where role = 'train') as n_train_sampled,
+        count(*) filter (where role = 'score') as n_score_sampled,
         count(*) filter (where role = 'train' and feature_value is null) as n_train_nulls,
         count(*) filter (where role = 'score' and feature_value is null) as n_score_nulls,
         -- exact decimal sums: the same means on every run
@@ -113,9 +135,9 @@ bin_shares as (
         binned.product_id,
         binned.feature,
         binned.bin,
-        greatest(count(*) filter (where binned.role = 'train') / any_value(populations.n_train_rows), 0.0001)
+        greatest(count(*) filter (where binned.role = 'train') / any_value(populations.n_train_sampled), 0.0001)
             as train_share,
-        greatest(count(*) filter (where binned.role = 'score') / any_value(populations.n_score_rows), 0.0001)
+        greatest(count(*) filter (where binned.role = 'score') / any_value(populations.n_score_sampled), 0.0001)
             as score_share
 
     from binned
@@ -153,8 +175,8 @@ final as (
         populations.n_score_rows,
         populations.train_mean,
         populations.score_mean,
-        populations.n_train_nulls / nullif(populations.n_train_rows, 0) as train_null_share,
-        populations.n_score_nulls / nullif(populations.n_score_rows, 0) as score_null_share,
+        populations.n_train_nulls / nullif(populations.n_train_sampled, 0) as train_null_share,
+        populations.n_score_nulls / nullif(populations.n_score_sampled, 0) as score_null_share,
         stability.n_bins,
         case when populations.n_train_rows > 0 and populations.n_score_rows > 0 then stability.psi end as psi,
         coalesce(
