@@ -20,7 +20,7 @@ DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir . --project-dir .
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: run test install demo report lint format clean lock
+.PHONY: run test install demo report bench lint format clean lock
 
 run: install
 	@if [ "$(RAW_PATH)" = "data/raw" ] && [ -z "$$(ls -A data/raw 2>/dev/null)" ]; then \
@@ -33,6 +33,7 @@ run: install
 test: install $(TEST_RAW_PATH)/manifest.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	rm -f $(TEST_DUCKDB_PATH) $(TEST_DUCKDB_PATH).wal  # the end-to-end test starts from nothing
 	TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(DBT) build $(DBT_FLAGS) \
 		--vars '{targeting__raw_path: "$(TEST_RAW_PATH)", targeting__raw_format: parquet}'
 	TARGETING_DEMO_WAREHOUSE=$(TEST_DUCKDB_PATH) $(BIN)/pytest
@@ -64,6 +65,12 @@ DUCKDB_PATH ?= $(or $(TARGETING_DUCKDB_PATH),targeting.duckdb)
 REPORT ?= reports/lift_report.html
 report: install
 	$(BIN)/python -m targeting.report $(DUCKDB_PATH) $(REPORT)
+
+# The scale benchmark (README, "Scale"): S and M worlds in data/bench, figures in
+# BENCHMARKS.md. Takes about an hour, M's generation included; SIZES=S for S only.
+SIZES ?= S M
+bench: install
+	$(BIN)/python scripts/bench.py --sizes $(SIZES)
 
 demo: install
 	$(BIN)/python -m targeting.demo --out $(RAW_PATH) $(DEMO_ARGS)

@@ -15,3 +15,19 @@
 {% macro pii_hash(expression) -%}
     sha256('{{ env_var("TARGETING_PII_SALT", "targeting-dev-salt") }}' || lower({{ expression }}))
 {%- endmacro %}
+
+
+{#- on-run-start: the default salt is public (it is in this repository), so a hash made
+    with it can be reversed by hashing guessed emails. Fine for the demo on `dev`; on any
+    other target, say so loudly. -#}
+{% macro check_pii_salt() -%}
+    {%- if execute and target.name not in ['dev', 'lint'] and not env_var('TARGETING_PII_SALT', '') -%}
+        {%- set message = "targeting: WARNING: TARGETING_PII_SALT is not set on target '" ~ target.name
+            ~ "': emails are hashed with the public development salt, which anyone with this"
+            ~ " repository can use to test guesses. Set TARGETING_PII_SALT to a secret before"
+            ~ " building real data." -%}
+        {{- log(message, info=true) -}}
+        {%- do exceptions.warn(message) -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
