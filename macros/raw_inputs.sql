@@ -61,16 +61,37 @@
     {%- for column in node.columns.values() if column.meta.get('required') and column.name not in columns -%}
         {%- do missing.append(column.name) -%}
     {%- endfor -%}
-    {%- if missing -%}
-        {%- set n_rows = run_query("select count(*) from " ~ reader).columns[0].values()[0] -%}
-        {%- if n_rows > 0 -%}
-            {{- exceptions.raise_compiler_error(
-                "targeting: input file " ~ path ~ " has no column " ~ missing | join(', ')
-                ~ " (required for source app." ~ table_name ~ "; columns found: "
-                ~ columns.keys() | list | join(', ') ~ "). Rename the column in the file,"
-                ~ " or point var targeting__raw_path at the right folder.") -}}
-        {%- endif -%}
+    {%- set n_rows = run_query("select count(*) from " ~ reader).columns[0].values()[0] -%}
+    {%- if missing and n_rows > 0 -%}
+        {{- exceptions.raise_compiler_error(
+            "targeting: input file " ~ path ~ " has no column " ~ missing | join(', ')
+            ~ " (required for source app." ~ table_name ~ "; columns found: "
+            ~ columns.keys() | list | join(', ') ~ "). Rename the column in the file,"
+            ~ " or point var targeting__raw_path at the right folder.") -}}
     {%- endif -%}
+    {%- if table_name == 'events' and n_rows == 0 -%}
+        {{- exceptions.raise_compiler_error(
+            "targeting: input file " ~ path ~ " has no rows: without events there is no"
+            ~ " behavior and no snapshot date. Put the events in the file, or point var"
+            ~ " targeting__raw_path at the folder that holds them.") -}}
+    {%- endif -%}
+    {#- a Parquet column of the wrong kind cannot be typed row by row: say so -#}
+    {%- set accepted = {
+        'time': ['TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP_NS', 'TIMESTAMP_MS',
+                 'TIMESTAMP_S', 'DATE', 'VARCHAR'],
+        'number': ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT',
+                   'USMALLINT', 'UINTEGER', 'UBIGINT', 'FLOAT', 'DOUBLE', 'VARCHAR'],
+    } -%}
+    {%- for column in node.columns.values() if column.meta.get('kind') and column.name in columns -%}
+        {%- set found = columns[column.name] -%}
+        {%- if found not in accepted[column.meta.kind] and not found.startswith('DECIMAL') -%}
+            {{- exceptions.raise_compiler_error(
+                "targeting: column " ~ column.name ~ " of input file " ~ path ~ " is " ~ found
+                ~ "; it must be " ~ ("a timestamp, a date, or text like 2026-03-01 14:05:09 (UTC)"
+                if column.meta.kind == 'time' else "a number, or text holding one")
+                ~ ". Convert the column in the file (source app." ~ table_name ~ ").") -}}
+        {%- endif -%}
+    {%- endfor -%}
     {{- return(columns) -}}
 {%- endmacro %}
 
