@@ -26,12 +26,8 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from targeting.demo import generate
 
@@ -46,10 +42,12 @@ INCREMENTAL_SHARE_TARGET = 0.10
 FEATURE_FLOOR_S_PER_SNAPSHOT = {"M": 40}  # the hand-written single-snapshot floor
 FEATURE_LAYER = ("staging", "intermediate")  # and fct_feature_snapshots
 # Runs a command and writes the peak resident memory of its process tree (KiB).
+# Also its CPU seconds (user + system), which another load on the machine barely changes.
 PEAK_RSS_WRAPPER = (
     "import resource, subprocess, sys; "
     "code = subprocess.run(sys.argv[2:]).returncode; "
-    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)); "
+    "usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
+    "open(sys.argv[1], 'w').write(f'{usage.ru_maxrss} {usage.ru_utime + usage.ru_stime}'); "
     "sys.exit(code)"
 )
 
@@ -60,6 +58,7 @@ class Run:
     peak_rss_gib: float
     model_seconds: dict[str, float] = field(default_factory=dict)
     returncode: int = 0
+    cpu_seconds: float = 0.0
 
 
 @dataclass
@@ -70,6 +69,18 @@ class SizeResult:
     n_snapshots: int
     full: Run
     incremental: Run | None = None
+    measured_at: str = ""
+    note: str = ""
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> SizeResult:
+        fields = json.loads(path.read_text())
+        full = Run(**fields.pop("full"))
+        incremental = fields.pop("incremental")
+        return cls(**fields, full=full, incremental=Run(**incremental) if incremental else None)
 
 
 def run_build(work: Path, raw: Path, target: Path, warehouse: Path) -> Run:
@@ -96,38 +107,57 @@ def run_build(work: Path, raw: Path, target: Path, warehouse: Path) -> Run:
             check=False,
         )
     seconds = time.perf_counter() - started
-    peak_kib = int(peak_file.read_text())
+    peak_kib, cpu_seconds = peak_file.read_text().split()
     results = json.loads((target / "run_results.json").read_text())["results"]
     model_seconds = {
         result["unique_id"].split(".")[-1]: round(result["execution_time"], 1)
         for result in results
         if result["unique_id"].startswith("model.")
     }
-    return Run(seconds, peak_kib / 2**20, model_seconds, completed.returncode)
+    return Run(
+        seconds, int(peak_kib) / 2**20, model_seconds, completed.returncode, float(cpu_seconds)
+    )
 
 
 def append_one_day(raw: Path, end_date: str) -> int:
     """Copies of the world's last day of events, one day later, with new ids: a new day
-    arrives (the world ends the day before ``end_date``)."""
-    events = pq.read_table(raw / "events.parquet")
-    last_day = (dt.date.fromisoformat(end_date) - dt.timedelta(days=1)).isoformat()
-    day = events.filter(pc.fill_null(pc.starts_with(events["occurred_at"], last_day), False))
-    next_day = (dt.date.fromisoformat(last_day) + dt.timedelta(days=1)).isoformat()
-    shifted = pc.binary_join_element_wise(
-        next_day, pc.utf8_slice_codeunits(day["occurred_at"], 10, 19), ""
-    )
-    first_id = pc.max(events["event_id"]).as_py() + 1
-    day = day.set_column(day.schema.get_field_index("occurred_at"), "occurred_at", shifted)
-    day = day.set_column(
-        day.schema.get_field_index("event_id"),
-        "event_id",
-        pa.array(range(first_id, first_id + len(day)), pa.int64()),
-    )
-    pq.write_table(pa.concat_tables([events, day]), raw / "events.parquet", compression="zstd")
-    return len(day)
+    arrives (the world ends the day before ``end_date``). DuckDB streams the file, so
+    this needs little memory at any size."""
+    import duckdb
+
+    events = raw / "events.parquet"
+    grown = raw / "events.grown.parquet"
+    last_day = dt.date.fromisoformat(end_date) - dt.timedelta(days=1)
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                with events as (select * from read_parquet('{events}')),
+                last_day as (
+                    select * from events where starts_with(occurred_at, '{last_day}')
+                ),
+                first_id as (select max(event_id) as first_id from events)
+                select * from events
+                union all
+                select last_day.* replace (
+                    first_id.first_id + row_number() over (order by last_day.event_id)
+                        as event_id,
+                    '{last_day + dt.timedelta(days=1)}' || last_day.occurred_at[11:]
+                        as occurred_at
+                )
+                from last_day, first_id
+            ) to '{grown}' (format parquet, compression zstd)
+            """
+        )
+        (n_rows,) = con.execute(
+            f"select count(*) from read_parquet('{events}')"
+            f" where starts_with(occurred_at, '{last_day}')"
+        ).fetchone()
+    grown.replace(events)
+    return n_rows
 
 
-def bench_size(size: str, data: Path) -> SizeResult:
+def bench_size(size: str, data: Path, note: str = "") -> SizeResult:
     work = data / size
     raw = work / "raw"
     if not (raw / "manifest.json").exists():
@@ -149,7 +179,10 @@ def bench_size(size: str, data: Path) -> SizeResult:
     full = run_build(work, raw, work / "target_full", warehouse)
     print(f"  {full.seconds:,.0f} s, peak {full.peak_rss_gib:.1f} GiB, exit {full.returncode}")
     result = SizeResult(size, manifest["rows"]["users"], manifest["rows"]["events"], 0, full)
+    result.measured_at = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
+    result.note = note
     if full.returncode != 0:
+        result.save(work / "result.json")
         return result
     import duckdb
 
@@ -157,6 +190,7 @@ def bench_size(size: str, data: Path) -> SizeResult:
         (result.n_snapshots,) = con.execute(
             "select count(*) from intermediate.int_snapshots"
         ).fetchone()
+    result.save(work / "result.json")  # kept if the incremental run is interrupted
     appended = append_one_day(raw, manifest["params"]["end_date"])
     print(f"{size}: incremental build after {appended:,} more events (one day)")
     result.incremental = run_build(work, raw, work / "target_incremental", warehouse)
@@ -164,6 +198,7 @@ def bench_size(size: str, data: Path) -> SizeResult:
         f"  {result.incremental.seconds:,.0f} s, peak {result.incremental.peak_rss_gib:.1f} GiB,"
         f" exit {result.incremental.returncode}"
     )
+    result.save(work / "result.json")
     return result
 
 
@@ -186,8 +221,8 @@ def report(results: list[SizeResult], out: Path) -> str:
     lines = [
         "# Benchmarks",
         "",
-        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by `make bench`"
-        " (`python scripts/bench.py`), on this machine:",
+        "Measured by `make bench` (`python scripts/bench.py`; `make bench SIZES=S` for one"
+        " size: the other sizes keep their last figures), on this machine:",
         "",
         f"- {os.cpu_count()} cores ({cpu}), {_memory_gib():.0f} GiB memory,"
         f" {platform.system()} {platform.release()}, Python {platform.python_version()}",
@@ -197,9 +232,9 @@ def report(results: list[SizeResult], out: Path) -> str:
         " data and unit tests) into a fresh warehouse, then `dbt build` again after one more"
         " day of events (incremental)",
         "",
-        "| size | users | events | full build | peak RSS | events/s | incremental (+1 day)"
-        " | incremental / full | feature layer per snapshot |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| size | measured | users | events | full build | CPU time | peak RSS | events/s"
+        " | incremental (+1 day) | incremental / full | feature layer per snapshot |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     checks = []
     for r in results:
@@ -208,7 +243,8 @@ def report(results: list[SizeResult], out: Path) -> str:
         incremental = r.incremental
         share = incremental.seconds / r.full.seconds if incremental else float("nan")
         lines.append(
-            f"| {r.size} | {r.users:,} | {r.events:,} | {_duration(r.full.seconds)}"
+            f"| {r.size} | {r.measured_at} | {r.users:,} | {r.events:,}"
+            f" | {_duration(r.full.seconds)} | {_duration(r.full.cpu_seconds)}"
             f"{'' if r.full.returncode == 0 else ' (failed)'} | {r.full.peak_rss_gib:.1f} GiB"
             f" | {r.events / r.full.seconds:,.0f}"
             f" | {_duration(incremental.seconds) if incremental else 'n/a'}"
@@ -246,6 +282,14 @@ def report(results: list[SizeResult], out: Path) -> str:
                     f"{per_snapshot:,.0f} s",
                 )
             )
+    lines += [
+        "",
+        "Wall time is what a user waits; CPU time (user + system seconds of the dbt process)"
+        " barely moves when something else runs on the machine. The feature layer is the"
+        " staging and intermediate models plus fct_feature_snapshots.",
+        "",
+    ]
+    lines += [f"- {r.size}: {r.note}" for r in results if r.note]
     lines += ["", "Targets:", "", *checks, ""]
     for r in results:
         lines += [f"## {r.size}: slowest models (seconds, full build / incremental)", ""]
@@ -287,7 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="+", choices=list(SIZES), default=list(SIZES))
     parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "bench")
+    parser.add_argument("--note", default="", help="a remark on the runs, kept in the table")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite --out from the saved figures"
+    )
     args = parser.parse_args(argv)
+    if args.report_only:
+        args.sizes = []
     subprocess.run(
         [str(DBT), "parse", "--project-dir", str(ROOT)],
         cwd=ROOT,
@@ -295,9 +345,14 @@ def main(argv: list[str] | None = None) -> int:
         env={**os.environ, "DBT_PROFILES_DIR": str(ROOT)},
         capture_output=True,
     )
-    results = [bench_size(size, args.data) for size in args.sizes]
-    print(report(results, args.out))
-    return 0 if all(r.full.returncode == 0 for r in results) else 1
+    results = {size: bench_size(size, args.data, args.note) for size in args.sizes}
+    for size in SIZES:  # the sizes not run this time keep their last measurement
+        saved = args.data / size / "result.json"
+        if size not in results and saved.exists():
+            results[size] = SizeResult.load(saved)
+    ordered = [results[size] for size in SIZES if size in results]
+    print(report(ordered, args.out))
+    return 0 if all(results[size].full.returncode == 0 for size in args.sizes) else 1
 
 
 if __name__ == "__main__":
