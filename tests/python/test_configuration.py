@@ -43,3 +43,13 @@ def test_a_bad_var_fails_with_its_name_and_the_fix(
     lines = [line.strip() for line in result.output.splitlines() if "targeting:" in line]
     assert lines, result.output[-3000:]
     assert lines[0].startswith(f"targeting: {message}"), lines[0]
+
+
+def test_every_bad_var_is_named_in_one_run(tmp_path: Path) -> None:
+    """Two mistakes, one run: both are reported, one line each, whichever dbt meets first."""
+    bad_vars = {"targeting__label_horizon_days": 0, "targeting__holdout_share": 0.9}
+    result = run_dbt("build", tmp_path, tmp_path / "raw", extra_vars=bad_vars)
+    assert result.returncode != 0
+    lines = [line.strip() for line in result.output.splitlines() if "targeting: var" in line]
+    assert any("targeting__label_horizon_days is 0;" in line for line in lines), lines
+    assert any("targeting__holdout_share is 0.9;" in line for line in lines), lines
