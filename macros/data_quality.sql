@@ -31,3 +31,23 @@
     {%- endif -%}
     select 1
 {%- endmacro %}
+
+
+{#- post-hook of int_products: with no product to target the build goes on (the behavior,
+    segments and data quality still serve), but says loudly why every target list is empty. -#}
+{% macro warn_when_no_products() -%}
+    {%- if execute and model.resource_type == 'model' -%}
+        {%- set n_products = run_query('select count(*) from ' ~ this).columns[0].values()[0] -%}
+        {%- if n_products == 0 -%}
+            {%- set message = "targeting: WARNING: no product has a valid adoption in "
+                ~ raw_input_file('adoptions') ~ " (source app.adoptions, columns user_id,"
+                ~ " product_id, adopted_at): nothing to learn from, so the models are"
+                ~ " skipped and every target list is empty. Add at least one valid adoption"
+                ~ " per product to target; marts.fct_data_quality shows why rows were"
+                ~ " quarantined." -%}
+            {{- log(message, info=true) -}}
+            {%- do exceptions.warn(message) -%}
+        {%- endif -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}

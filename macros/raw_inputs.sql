@@ -76,11 +76,12 @@
             ~ " targeting__raw_path at the folder that holds them.") -}}
     {%- endif -%}
     {#- a Parquet column of the wrong kind cannot be typed row by row: say so -#}
+    {#- (a column of type NULL holds nothing at all: it reads as an all-null column) -#}
     {%- set accepted = {
         'time': ['TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'TIMESTAMP_NS', 'TIMESTAMP_MS',
-                 'TIMESTAMP_S', 'DATE', 'VARCHAR'],
+                 'TIMESTAMP_S', 'DATE', 'VARCHAR', '"NULL"'],
         'number': ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT',
-                   'USMALLINT', 'UINTEGER', 'UBIGINT', 'FLOAT', 'DOUBLE', 'VARCHAR'],
+                   'USMALLINT', 'UINTEGER', 'UBIGINT', 'FLOAT', 'DOUBLE', 'VARCHAR', '"NULL"'],
     } -%}
     {%- for column in node.columns.values() if column.meta.get('kind') and column.name in columns -%}
         {%- set found = columns[column.name] -%}

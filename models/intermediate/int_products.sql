@@ -1,5 +1,8 @@
 -- The products to target: every product with a valid adoption, or those listed in var
--- targeting__products. A listed product nobody validly adopted fails the build.
+-- targeting__products. A listed product nobody validly adopted fails the build; no
+-- product at all warns (warn_when_no_products).
+
+{{ config(post_hook="{{ warn_when_no_products() }}") }}
 
 {%- set requested = products_var() %}
 

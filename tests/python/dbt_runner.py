@@ -31,13 +31,15 @@ def run_dbt(
     raw_format: str = "parquet",
     future_cutoff_at: str = DEMO_END,
     extra_vars: Mapping[str, object] | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> DbtResult:
     """Run one dbt command (``build``, ``docs generate``) on raw files in ``raw_path``, into
     ``work_dir/warehouse.duckdb``.
 
     ``future_cutoff_at`` pins what counts as a future timestamp (by default the demo
     world's end), so the result does not depend on the day the test runs;
-    ``extra_vars`` adds or overrides other ``targeting__*`` vars.
+    ``extra_vars`` adds or overrides other ``targeting__*`` vars, ``extra_env`` environment
+    variables (the profile reads some).
 
     The project's own target/ and logs/ are left alone; the run is in the repo root, as
     dbt must be (the profile's relative paths resolve from the current directory).
@@ -47,6 +49,7 @@ def run_dbt(
         "TARGETING_DUCKDB_PATH": str(work_dir / "warehouse.duckdb"),
         "DBT_PROFILES_DIR": str(REPO_ROOT),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **(extra_env or {}),
     }
     dbt_vars = {
         "targeting__raw_path": str(raw_path),
