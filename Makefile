@@ -20,7 +20,7 @@ DBT := $(BIN)/dbt
 DBT_FLAGS := --profiles-dir . --project-dir .
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: run test install demo report bench lint format clean lock
+.PHONY: run test test-slow install demo report bench lint format clean lock
 
 run: install
 	@if [ "$(RAW_PATH)" = "data/raw" ] && [ -z "$$(ls -A data/raw 2>/dev/null)" ]; then \
@@ -39,6 +39,10 @@ test: install $(TEST_RAW_PATH)/manifest.json
 	TARGETING_DEMO_WAREHOUSE=$(TEST_DUCKDB_PATH) $(BIN)/pytest
 	TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/python -m targeting.summary
 	$(BIN)/sqlfluff lint models tests/singular
+
+# Builds killed at random points (several full builds, about 10 minutes): CI runs it too.
+test-slow: install
+	$(BIN)/pytest -m slow
 
 # The test demo world, generated again whenever the generator changes.
 $(TEST_RAW_PATH)/manifest.json: src/targeting/demo.py $(STAMP)

@@ -9,13 +9,16 @@ with DuckDB's lock message. README, "Reading the marts from a BI tool".
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
 import pytest
 import sqlalchemy
+from dbt_runner import run_dbt
 
 pytestmark = pytest.mark.integration
 
@@ -84,3 +87,59 @@ def test_a_writer_is_refused_while_a_reader_holds_the_file(small_world, tmp_path
         )
     assert result.returncode != 0
     assert "lock" in result.stderr.lower()
+
+
+# A reader in its own process: opens the warehouse read-only, says so, holds it, lets go.
+READER = (
+    "import duckdb, sys, time; con = duckdb.connect(sys.argv[1], read_only=True); "
+    "print('holding', flush=True); time.sleep(float(sys.argv[2])); con.close()"
+)
+
+
+def _hold(path: Path, seconds: float) -> subprocess.Popen:
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert reader.stdout.readline().strip() == "holding"
+    return reader
+
+
+def test_dbt_waits_for_a_reader_that_lets_go(small_world, tmp_path: Path) -> None:
+    """A reader holds the file for 4 s as dbt starts: dbt retries, then builds."""
+    work_dir, _ = small_world
+    shutil.copy(work_dir / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    reader = _hold(tmp_path / "warehouse.duckdb", 4)
+    started = time.monotonic()
+    result = run_dbt("run", tmp_path, work_dir / "raw", "--select", "int_products")
+    waited = time.monotonic() - started
+    reader.wait(timeout=60)
+    assert result.returncode == 0, result.output[-3000:]
+    assert waited >= 3, "dbt did not meet the reader's lock"
+
+
+def test_dbt_gives_up_after_its_retries_with_the_lock_message(small_world, tmp_path: Path) -> None:
+    """A reader that stays: dbt waits its bound (2 attempts: 1 + 2 s) and fails, naming the lock."""
+    work_dir, _ = small_world
+    shutil.copy(work_dir / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    reader = _hold(tmp_path / "warehouse.duckdb", 120)
+    try:
+        started = time.monotonic()
+        result = run_dbt(
+            "run",
+            tmp_path,
+            work_dir / "raw",
+            "--select",
+            "int_products",
+            extra_env={"TARGETING_DBT_CONNECT_ATTEMPTS": "2"},
+        )
+        waited = time.monotonic() - started
+    finally:
+        reader.kill()
+        reader.wait()
+    assert result.returncode != 0
+    assert "Could not set lock on file" in result.output, result.output[-3000:]
+    assert 3 <= waited < 60
+    # the reader saw the previous marts all along; they are still there, unchanged
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        (n_rows,) = con.execute("select count(*) from marts.fct_ranked_targets").fetchone()
+    assert n_rows > 0
