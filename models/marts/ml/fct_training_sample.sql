@@ -1,5 +1,3 @@
-{{ config(schema='ml') }}
-
 -- The rows the models learn from, and how much each one counts: per product, the
 -- labeled rows of fct_feature_snapshots (roles train and test), plus the users who had
 -- already adopted (the lookalike's adopters). The rows that adopted within the horizon
