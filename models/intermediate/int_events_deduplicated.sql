@@ -45,18 +45,43 @@ taken_ids as (
 
 {%- endif %}
 
+repeated_ids as (
+
+    -- most ids occur once: find the repeated ones with a hash aggregate, and rank only
+    -- their rows (a window over every event would sort them all)
+    select event_id
+    from events
+    where event_id is not null
+    group by event_id
+    having count(*) > 1
+
+),
+
 ranked as (
 
     select
-        *,
+        events.*,
+        1 as event_row_number
+
+    from events
+    anti join repeated_ids
+        on events.event_id = repeated_ids.event_id
+
+    union all
+
+    select
+        events.*,
         row_number() over (
-            partition by event_id
+            partition by events.event_id
             order by
-                dq_issue is not null, occurred_at, user_id, event_type, item, duration_ms,
-                scroll_depth_pct, revenue, device_type, user_agent
+                events.dq_issue is not null, events.occurred_at, events.user_id,
+                events.event_type, events.item, events.duration_ms, events.scroll_depth_pct,
+                events.revenue, events.device_type, events.user_agent
         ) as event_row_number
 
     from events
+    semi join repeated_ids
+        on events.event_id = repeated_ids.event_id
 
 ),
 
