@@ -71,7 +71,7 @@ report: install
 	$(BIN)/python -m targeting.report $(DUCKDB_PATH) $(REPORT)
 
 # The scale benchmark (README, "Scale"): S and M worlds in data/bench, figures in
-# BENCHMARKS.md. Takes about an hour, M's generation included; SIZES=S for S only.
+# BENCHMARKS.md. S takes about 20 minutes, M over two hours; SIZES=S for S only.
 SIZES ?= S M
 bench: install
 	$(BIN)/python scripts/bench.py --sizes $(SIZES)
