@@ -17,6 +17,13 @@
 {%- endmacro %}
 
 
+{#- A warning the build goes on after: in the run's output (info) and as dbt's warning. -#}
+{% macro warn_loudly(message) -%}
+    {{- log(message, info=true) -}}
+    {%- do exceptions.warn(message) -%}
+{%- endmacro %}
+
+
 {#- on-run-start: the default salt is public (it is in this repository), so a hash made
     with it can be reversed by hashing guessed emails. Fine for the demo on `dev`; on any
     other target, say so loudly. -#}
@@ -26,8 +33,7 @@
             ~ "': emails are hashed with the public development salt, which anyone with this"
             ~ " repository can use to test guesses. Set TARGETING_PII_SALT to a secret before"
             ~ " building real data." -%}
-        {{- log(message, info=true) -}}
-        {%- do exceptions.warn(message) -%}
+        {%- do warn_loudly(message) -%}
     {%- endif -%}
     select 1
 {%- endmacro %}
@@ -45,8 +51,7 @@
                 ~ " skipped and every target list is empty. Add at least one valid adoption"
                 ~ " per product to target; marts.fct_data_quality shows why rows were"
                 ~ " quarantined." -%}
-            {{- log(message, info=true) -}}
-            {%- do exceptions.warn(message) -%}
+            {%- do warn_loudly(message) -%}
         {%- endif -%}
     {%- endif -%}
     select 1
