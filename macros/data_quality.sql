@@ -13,7 +13,7 @@
 {#- The salted hash that replaces a piece of personal data (email) in staging. The salt
     comes from the environment variable TARGETING_PII_SALT, never from the repository. -#}
 {% macro pii_hash(expression) -%}
-    sha256('{{ env_var("TARGETING_PII_SALT", "targeting-dev-salt") }}' || lower({{ expression }}))
+    {{ sha256_hex("'" ~ env_var("TARGETING_PII_SALT", "targeting-dev-salt") ~ "' || lower(" ~ expression ~ ")") }}
 {%- endmacro %}
 
 

@@ -7,3 +7,7 @@
 {% macro default__hash_bucket(expression, buckets) -%}
     (cast(('0x' || left({{ dbt.hash(expression) }}, 8)) as bigint) % {{ buckets }})
 {%- endmacro %}
+
+{% macro spark__hash_bucket(expression, buckets) -%}
+    (cast(conv(left({{ dbt.hash(expression) }}, 8), 16, 10) as bigint) % {{ buckets }})
+{%- endmacro %}

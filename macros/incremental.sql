@@ -21,3 +21,23 @@
     {%- set first_day = latest - modules.datetime.timedelta(days=var('targeting__late_event_days')) -%}
     {{- return("date '" ~ first_day.strftime('%Y-%m-%d') ~ "'") -}}
 {%- endmacro %}
+
+
+{#- The configuration of a model built incrementally by whole days of `day_column`: the
+    days a run produces replace those days in the table (DuckDB: delete+insert on the
+    day). On Spark the model is a table built in full every run: a Parquet table has no
+    delete, and overwriting day partitions (insert_overwrite) registers each day in the
+    Hive metastore, which took longer than the whole rebuild (README, "Scaling out to
+    Spark"). -#}
+{% macro incremental_by_day(day_column) -%}
+    {{- return(adapter.dispatch('incremental_by_day', 'targeting')(day_column)) -}}
+{%- endmacro %}
+
+{% macro default__incremental_by_day(day_column) -%}
+    {{- return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert',
+        'unique_key': day_column}) -}}
+{%- endmacro %}
+
+{% macro spark__incremental_by_day(day_column) -%}
+    {{- return({'materialized': 'table'}) -}}
+{%- endmacro %}

@@ -43,19 +43,18 @@
     {%- set node = graph.sources.values() | selectattr('source_name', 'equalto', 'app')
         | selectattr('name', 'equalto', table_name) | first -%}
     {%- set path = raw_input_file(table_name) -%}
-    {%- set found = run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] -%}
-    {%- if found == 0 -%}
+    {%- if not raw_input_file_exists(path) -%}
         {{- exceptions.raise_compiler_error(
             "targeting: input file " ~ path ~ " not found (source app." ~ table_name ~ ")."
             ~ " Put " ~ table_name ~ "." ~ var('targeting__raw_format') ~ " there, or point var"
             ~ " targeting__raw_path at the folder that holds it (make run RAW_PATH=/path/to/files);"
             ~ " for CSV files set var targeting__raw_format to csv.") -}}
     {%- endif -%}
-    {%- set reader = node.meta.external_location | replace('{name}', table_name) -%}
-    {%- set described = run_query("describe select * from " ~ reader) -%}
+    {%- set reader = raw_input_relation(node) -%}
+    {%- set described = run_query(describe_query_sql("select * from " ~ reader)) -%}
     {%- set columns = {} -%}
     {%- for row in described.rows -%}
-        {%- do columns.update({row[0] | lower: row[1] | upper}) -%}
+        {%- do columns.update({row[0] | lower: engine_type_name(row[1])}) -%}
     {%- endfor -%}
     {%- set missing = [] -%}
     {%- for column in node.columns.values() if column.meta.get('required') and column.name not in columns -%}
@@ -97,6 +96,76 @@
 {%- endmacro %}
 
 
+{#- Whether the input file is there. Spark cannot look from SQL: it reads the file, and a
+    missing one fails there with Spark's PATH_NOT_FOUND naming the path. -#}
+{% macro raw_input_file_exists(path) -%}
+    {{- return(adapter.dispatch('raw_input_file_exists', 'targeting')(path)) -}}
+{%- endmacro %}
+
+{% macro default__raw_input_file_exists(path) -%}
+    {{- return(run_query("select count(*) from glob('" ~ path ~ "')").columns[0].values()[0] > 0) -}}
+{%- endmacro %}
+
+{% macro spark__raw_input_file_exists(path) -%}
+    {{- return(true) -}}
+{%- endmacro %}
+
+
+{#- What reads one raw file in SQL. dbt-duckdb reads the source's meta.external_location
+    (a read_parquet / read_csv call); on Spark, source() names a table in schema `app`
+    that register_raw_inputs (on-run-start) points at the file. -#}
+{% macro raw_input_relation(node) -%}
+    {{- return(adapter.dispatch('raw_input_relation', 'targeting')(node)) -}}
+{%- endmacro %}
+
+{% macro default__raw_input_relation(node) -%}
+    {{- return(node.meta.external_location | replace('{name}', node.name)) -}}
+{%- endmacro %}
+
+{% macro spark__raw_input_relation(node) -%}
+    {{- return(node.schema ~ '.' ~ node.identifier) -}}
+{%- endmacro %}
+
+
+{#- The raw file's location as the engine needs it: Spark resolves a relative path against
+    its warehouse, so it gets the absolute path (from the directory dbt runs in); a URI
+    such as s3a://bucket/folder is left as it is. -#}
+{% macro raw_input_location(table_name) -%}
+    {%- set path = raw_input_file(table_name) -%}
+    {%- if path.startswith('/') or '://' in path -%}
+        {{- return(path) -}}
+    {%- endif -%}
+    {{- return(env_var('PWD') ~ '/' ~ path) -}}
+{%- endmacro %}
+
+
+{#- on-run-start, first: on Spark, (re)create the external tables app.users, app.events,
+    app.connections and app.adoptions over the input files (CSV: header row, every
+    column text, as DuckDB reads it). Nothing to do on DuckDB. -#}
+{% macro register_raw_inputs() -%}
+    {{- return(adapter.dispatch('register_raw_inputs', 'targeting')()) -}}
+{%- endmacro %}
+
+{% macro default__register_raw_inputs() -%}
+    select 1
+{%- endmacro %}
+
+{% macro spark__register_raw_inputs() -%}
+    {%- if execute -%}
+        {%- do check_raw_config() -%}
+        {%- for node in graph.sources.values() if node.source_name == 'app' -%}
+            {%- do run_query('create database if not exists ' ~ node.schema) -%}
+            {%- do run_query('drop table if exists ' ~ node.schema ~ '.' ~ node.identifier) -%}
+            {%- do run_query('create table ' ~ node.schema ~ '.' ~ node.identifier
+                ~ ' using ' ~ var('targeting__raw_format')
+                ~ " options (path '" ~ raw_input_location(node.name) ~ "'"
+                ~ (", header 'true'" if var('targeting__raw_format') == 'csv' else '') ~ ')') -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+
 {#- on-run-start: check every input before a model reads one. -#}
 {% macro validate_raw_inputs() -%}
     {%- if execute -%}
@@ -119,9 +188,9 @@
 
 {% macro raw_text(raw_columns, column_name) -%}
     {%- if raw_column_type(raw_columns, column_name) is none -%}
-        cast(null as varchar)
+        cast(null as string)
     {%- else -%}
-        nullif(trim(cast({{ adapter.quote(column_name) }} as varchar)), '')
+        nullif(trim(cast({{ adapter.quote(column_name) }} as string)), '')
     {%- endif -%}
 {%- endmacro %}
 

@@ -1,9 +1,5 @@
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='partition_date',
-    )
+    config(**incremental_by_day('partition_date'))
 }}
 
 -- Every raw event with the verdict of its own row and of its event id: staging's row

@@ -1,9 +1,5 @@
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='event_date',
-    )
+    config(**incremental_by_day('event_date'))
 }}
 
 -- Each clean event with its session: a gap of targeting__session_gap_minutes or more
@@ -14,7 +10,7 @@
 -- start, its last event within the gap, carries on from the table itself.
 
 {%- set rebuild_from = rebuild_from_date('event_date') %}
-{%- set gap = 'to_minutes(' ~ var('targeting__session_gap_minutes') ~ ')' %}
+{%- set gap = minutes_interval(var('targeting__session_gap_minutes')) %}
 
 with
 
@@ -41,7 +37,7 @@ carried_sessions as (
         group by user_id
     {%- else %}
         select
-            cast(null as varchar) as user_id,
+            cast(null as string) as user_id,
             cast(null as timestamp) as occurred_at,
             cast(null as timestamp) as session_started_at
         where false
@@ -97,7 +93,7 @@ sessions_started as (
 final as (
 
     select
-        user_id || '@' || strftime(session_started_at, '%Y-%m-%dT%H:%M:%S.%f') as session_id,
+        user_id || '@' || {{ timestamp_text('session_started_at') }} as session_id,
         session_started_at,
         event_id,
         user_id,
@@ -116,7 +112,7 @@ final as (
         -- midnight adds its minutes to each day as they happen
         case
             when is_session_start then 0
-            else date_diff('second', previous_occurred_at, occurred_at)
+            else {{ seconds_between('previous_occurred_at', 'occurred_at') }}
         end as session_seconds_added
 
     from sessions_started

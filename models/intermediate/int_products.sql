@@ -31,7 +31,8 @@ adopted_products as (
 requested_products as (
 
     {% if requested | length > 0 -%}
-        select unnest([{% for product_id in requested %}'{{ product_id }}'{{ ', ' if not loop.last }}{% endfor %}]) as product_id
+        select requested.product_id
+        from (values {% for product_id in requested %}('{{ product_id }}'){{ ', ' if not loop.last }}{% endfor %}) as requested (product_id)
     {%- else -%}
         select product_id from adopted_products
     {%- endif %}
@@ -40,7 +41,7 @@ requested_products as (
 
 known_products as (
 
-    select string_agg(product_id, ', ' order by product_id) as product_ids
+    select {{ sorted_string_agg('product_id', "', '") }} as product_ids
 
     from adopted_products
 
@@ -48,7 +49,7 @@ known_products as (
 
 unknown_products as (
 
-    select string_agg(requested_products.product_id, ', ' order by requested_products.product_id) as product_ids
+    select {{ sorted_string_agg('requested_products.product_id', "', '") }} as product_ids
 
     from requested_products
     anti join adopted_products
@@ -73,11 +74,11 @@ final as (
     where
         case
             when unknown_products.product_ids is not null
-                then error(
-                    'targeting: var targeting__products names ' || unknown_products.product_ids
+                then {{ raise_sql_error(
+                    "'targeting: var targeting__products names ' || unknown_products.product_ids
                     || ', which no valid adoption has; known products: '
-                    || coalesce(known_products.product_ids, 'none')
-                )
+                    || coalesce(known_products.product_ids, 'none')"
+                ) }}
             else true
         end
 

@@ -1,9 +1,5 @@
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='session_date',
-    )
+    config(**incremental_by_day('session_date'))
 }}
 
 -- One row per session. A session belongs to the day it started, even when it runs past
@@ -46,14 +42,14 @@ final as (
         min(occurred_at) as started_at,
         max(occurred_at) as ended_at,
         cast(min(occurred_at) as date) as session_date,
-        date_diff('second', min(occurred_at), max(occurred_at)) as duration_seconds,
+        {{ seconds_between('min(occurred_at)', 'max(occurred_at)') }} as duration_seconds,
         count(*) as n_events,
         count(*) filter (where event_type = 'page_view') as n_page_views,
         count(distinct item) as n_distinct_items,
         coalesce(sum(duration_ms), 0) / 60000.0 as time_spent_minutes,
         max(scroll_depth_pct) as max_scroll_depth_pct,
         -- the device of the session's first event
-        first(device_type order by occurred_at, event_id) as device_type
+        {{ first_in_order('device_type', 'occurred_at, event_id') }} as device_type
 
     from session_events
     group by session_id, user_id

@@ -43,10 +43,10 @@ final as (
         case
             when as_of.as_of_date is null
                 then
-                    error(
-                        'targeting: no clean events, so no snapshot date; fix the inputs '
-                        || '(see marts.fct_data_quality) or set var targeting__as_of'
-                    )
+                    {{ raise_sql_error(
+                        "'targeting: no clean events, so no snapshot date; fix the inputs '
+                        || '(see marts.fct_data_quality) or set var targeting__as_of'"
+                    ) }}
             else as_of.as_of_date - offsets.days_before_as_of
         end as snapshot_date,
         offsets.role,
@@ -54,7 +54,7 @@ final as (
         as_of.as_of_date - offsets.days_before_as_of
         + {{ var('targeting__label_horizon_days') }} as label_end_date,
         offsets.role != 'score' as is_labeled,
-        date_diff('day', as_of.first_event_date, as_of.as_of_date - offsets.days_before_as_of)
+        {{ days_between('as_of.first_event_date', 'as_of.as_of_date - offsets.days_before_as_of') }}
             as days_of_history
 
     from offsets

@@ -1,9 +1,5 @@
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='activity_date',
-    )
+    config(**incremental_by_day('activity_date'))
 }}
 
 -- One row per user and day with any clean event: the compact table every behavioral

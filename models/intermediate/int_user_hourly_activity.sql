@@ -1,9 +1,5 @@
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='activity_date',
-    )
+    config(**incremental_by_day('activity_date'))
 }}
 
 -- One row per user and clock hour with any event that passed its row checks: the events,

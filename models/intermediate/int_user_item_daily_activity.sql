@@ -1,9 +1,5 @@
 {{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='activity_date',
-    )
+    config(**incremental_by_day('activity_date'))
 }}
 
 -- One row per user, day and item (a feature used or a page seen): for distinct features

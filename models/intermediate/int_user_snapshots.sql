@@ -23,7 +23,7 @@ final as (
         snapshots.role,
         users.signup_at,
         users.team_id,
-        date_diff('day', users.signup_at, snapshots.snapshot_date) as tenure_days
+        {{ days_between('users.signup_at', 'snapshots.snapshot_date') }} as tenure_days
 
     from users
     inner join snapshots

@@ -92,19 +92,51 @@ windowed_features as (
 
 ),
 
+activity_and_snapshot_days as (
+
+    -- a user's active days and snapshot dates on one time line; on the same day the
+    -- snapshot comes first, since that day's activity is not before the snapshot
+    select
+        user_id,
+        activity_date as day,
+        1 as day_order,
+        activity_date
+    from daily_activity
+
+    union all
+
+    select
+        user_id,
+        snapshot_date as day,
+        0 as day_order,
+        cast(null as date) as activity_date
+    from user_snapshots
+
+),
+
 last_activity as (
 
-    -- The latest active day before the snapshot, however long ago.
+    -- The latest active day before the snapshot, however long ago: the latest activity
+    -- date up to the snapshot's place on the time line (one sort per user, where a join
+    -- would pair every snapshot with every earlier day).
     select
-        user_snapshots.user_id,
-        user_snapshots.snapshot_date,
-        daily_activity.activity_date as last_activity_date
+        user_id,
+        day as snapshot_date,
+        last_activity_date
 
-    from user_snapshots
-    asof left join daily_activity
-        on
-            user_snapshots.user_id = daily_activity.user_id
-            and user_snapshots.snapshot_date > daily_activity.activity_date
+    from (
+        select
+            user_id,
+            day,
+            day_order,
+            max(activity_date) over (
+                partition by user_id
+                order by day, day_order
+                rows between unbounded preceding and current row
+            ) as last_activity_date
+        from activity_and_snapshot_days
+    ) as time_line
+    where day_order = 0
 
 ),
 
@@ -135,7 +167,7 @@ final as (
         cast(windowed_activity.events_prior_30d as bigint) as events_prior_30d,
         -- log ratio of the last 30 days to the 30 before: 0 = flat, > 0 = rising
         ln((windowed_activity.events_30d + 1) / (windowed_activity.events_prior_30d + 1)) as events_trend_30d,
-        date_diff('day', last_activity.last_activity_date, user_snapshots.snapshot_date)
+        {{ days_between('last_activity.last_activity_date', 'user_snapshots.snapshot_date') }}
             as days_since_last_activity
 
     from user_snapshots

@@ -41,7 +41,7 @@ ranked as (
 
     select
         purchases.*,
-        date_diff('day', purchases.last_purchase_date, purchases.snapshot_date) as recency_days,
+        {{ days_between('purchases.last_purchase_date', 'purchases.snapshot_date') }} as recency_days,
         percent_rank() over (
             partition by purchases.snapshot_date, purchases.purchase_frequency > 0
             order by purchases.last_purchase_date

@@ -15,7 +15,7 @@ thresholds as (
 
     select
         snapshot_date,
-        quantile_cont(events_30d, {{ var('targeting__engaged_percentile') }}) as engaged_min_events_30d
+        percentile_cont({{ var('targeting__engaged_percentile') }}) within group (order by events_30d) as engaged_min_events_30d
 
     from behavior
     where events_30d > 0

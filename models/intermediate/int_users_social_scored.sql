@@ -181,7 +181,7 @@ final as (
         coalesce(
             adopter_connections.n_adopter_connections / nullif(connection_counts.n_connections, 0), 0
         ) as adopter_connection_share,
-        date_diff('day', adopter_connections.first_exposed_at, user_snapshots.snapshot_date)
+        {{ days_between('adopter_connections.first_exposed_at', 'user_snapshots.snapshot_date') }}
             as days_since_first_adopter_connection,
         coalesce(teammate_counts.n_teammates, 0) + 1 as team_size,
         coalesce(teammate_adopters.n_teammates_adopted, 0) as n_teammates_adopted,

@@ -67,7 +67,7 @@ final as (
     from shares
     where
         kept_share = 1.0
-        or {{ hash_bucket("product_id || ':' || user_id || ':' || cast(snapshot_date as varchar)", buckets) }}
+        or {{ hash_bucket("product_id || ':' || user_id || ':' || cast(snapshot_date as string)", buckets) }}
         < kept_share * {{ buckets }}
 
 )

@@ -25,7 +25,7 @@ rfm as (
 
 clusters as (
 
-    select * from {{ ref('ml_user_clusters') }}
+    select * from {{ ml_table('ml_user_clusters') }}
 
 ),
 
@@ -47,7 +47,7 @@ adopted as (
     select
         user_snapshots.user_id,
         count(*) as n_products_adopted,
-        string_agg(adoptions.product_id, ', ' order by adoptions.product_id) as adopted_products,
+        {{ sorted_string_agg('adoptions.product_id', "', '") }} as adopted_products,
         min(adoptions.adopted_at) as first_adopted_at
 
     from user_snapshots

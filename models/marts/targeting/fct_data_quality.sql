@@ -90,9 +90,9 @@ all_issues as (
 final as (
 
     select
-        cast(source_table as varchar) as source_table,
-        cast(dq_issue as varchar) as dq_issue,
-        cast(description as varchar) as description,
+        cast(source_table as string) as source_table,
+        cast(dq_issue as string) as dq_issue,
+        cast(description as string) as description,
         dq_issue = 'clean' as is_clean,
         cast(n_rows as bigint) as n_rows,
         cast(

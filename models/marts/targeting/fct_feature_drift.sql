@@ -30,31 +30,38 @@ all_feature_snapshots as (
 
 ),
 
-feature_snapshots as materialized (
+feature_snapshots as (
 
-    -- computed once, read by every feature below. At most {{ max_rows }} rows per product
+    -- At most {{ max_rows }} rows per product
     -- and population, a stable hash sample: the shares of ten bins need no more
     select * from all_feature_snapshots
     where
         n_population_rows <= {{ max_rows }}
-        or {{ hash_bucket("product_id || ':' || user_id || ':' || cast(snapshot_date as varchar)", 1000000) }}
+        or {{ hash_bucket("product_id || ':' || user_id || ':' || cast(snapshot_date as string)", 1000000) }}
         < {{ max_rows }} / n_population_rows * 1000000
 
 ),
 
 feature_values as (
 
-    -- one row per product, user, snapshot and feature
-    {%- for feature in features %}
+    -- one row per product, user, snapshot and feature: each sampled row once per feature
+    -- (one read of the sample, however many features)
+    {%- if features %}
         select
-            product_id,
-            snapshot_date,
-            role,
-            n_population_rows,
-            '{{ feature }}' as feature,
-            cast({{ feature }} as double) as feature_value
+            feature_snapshots.product_id,
+            feature_snapshots.snapshot_date,
+            feature_snapshots.role,
+            feature_snapshots.n_population_rows,
+            feature_names.feature,
+            case feature_names.feature
+                {%- for feature in features %}
+                    when '{{ feature }}' then cast(feature_snapshots.{{ feature }} as double)
+                {%- endfor %}
+            end as feature_value
         from feature_snapshots
-        {{ 'union all' if not loop.last }}
+        cross join (
+            values {% for feature in features %}('{{ feature }}'){{ ', ' if not loop.last }}{% endfor %}
+        ) as feature_names (feature)
     {%- else %}
         -- no numeric feature (or no built feature table yet): no rows
         select
@@ -62,11 +69,11 @@ feature_values as (
             snapshot_date,
             role,
             n_population_rows,
-            cast(null as varchar) as feature,
+            cast(null as string) as feature,
             cast(null as double) as feature_value
         from feature_snapshots
         where false
-    {%- endfor %}
+    {%- endif %}
 
 ),
 
@@ -75,9 +82,7 @@ train_edges as (
     select
         product_id,
         feature,
-        list_distinct(
-            quantile_disc(feature_value, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
-        ) as edges
+        {{ decile_edges('feature_value') }} as edges
 
     from feature_values
     where role = 'train' and feature_value is not null
@@ -97,7 +102,7 @@ binned as (
         case
             when feature_values.feature_value is null then -1
             -- how many train deciles the value lies above
-            else len(list_filter(train_edges.edges, lambda edge: feature_values.feature_value > edge))  -- noqa: RF02
+            else {{ count_below('train_edges.edges', 'feature_values.feature_value') }}
         end as bin
 
     from feature_values

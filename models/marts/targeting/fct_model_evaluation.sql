@@ -12,14 +12,14 @@ with
 
 scores as (
 
-    select * from {{ ref('ml_propensity_scores') }}
+    select * from {{ ml_table('ml_propensity_scores') }}
     where role = 'test'
 
 ),
 
 models as (
 
-    select * from {{ ref('ml_propensity_models') }}
+    select * from {{ ml_table('ml_propensity_models') }}
 
 ),
 

@@ -11,14 +11,14 @@ with
 
 scores as (
 
-    select * from {{ ref('ml_propensity_scores') }}
+    select * from {{ ml_table('ml_propensity_scores') }}
     where role = 'score'
 
 ),
 
 models as (
 
-    select * from {{ ref('ml_propensity_models') }}
+    select * from {{ ml_table('ml_propensity_models') }}
     where is_champion
 
 ),
@@ -37,7 +37,7 @@ rfm as (
 
 clusters as (
 
-    select * from {{ ref('ml_user_clusters') }}
+    select * from {{ ml_table('ml_user_clusters') }}
 
 ),
 
