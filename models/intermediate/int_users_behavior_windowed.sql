@@ -98,7 +98,7 @@ activity_and_snapshot_days as (
     -- snapshot comes first, since that day's activity is not before the snapshot
     select
         user_id,
-        activity_date as day,
+        activity_date as time_line_date,
         1 as day_order,
         activity_date
     from daily_activity
@@ -107,7 +107,7 @@ activity_and_snapshot_days as (
 
     select
         user_id,
-        snapshot_date as day,
+        snapshot_date as time_line_date,
         0 as day_order,
         cast(null as date) as activity_date
     from user_snapshots
@@ -121,17 +121,17 @@ last_activity as (
     -- would pair every snapshot with every earlier day).
     select
         user_id,
-        day as snapshot_date,
+        time_line_date as snapshot_date,
         last_activity_date
 
     from (
         select
             user_id,
-            day,
+            time_line_date,
             day_order,
             max(activity_date) over (
                 partition by user_id
-                order by day, day_order
+                order by time_line_date, day_order
                 rows between unbounded preceding and current row
             ) as last_activity_date
         from activity_and_snapshot_days

@@ -15,7 +15,8 @@ thresholds as (
 
     select
         snapshot_date,
-        percentile_cont({{ var('targeting__engaged_percentile') }}) within group (order by events_30d) as engaged_min_events_30d
+        percentile_cont({{ var('targeting__engaged_percentile') }})
+        within group (order by events_30d) as engaged_min_events_30d
 
     from behavior
     where events_30d > 0
