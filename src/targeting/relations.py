@@ -104,17 +104,19 @@ def frames_with_usage(
     reader = relation.to_arrow_reader(batch_size)
     try:
         for batch in reader:
-            yield _split_usage(pa.Table.from_batches([batch]))
+            yield split_usage(pa.Table.from_batches([batch]))
     finally:
         reader.close()
 
 
 def table_with_usage(relation: duckdb.DuckDBPyRelation) -> tuple[pd.DataFrame, Usage]:
     """A whole ``with_item_uses`` relation: (the rows, their usage)."""
-    return _split_usage(relation.to_arrow_table())
+    return split_usage(relation.to_arrow_table())
 
 
-def _split_usage(table: pa.Table) -> tuple[pd.DataFrame, Usage]:
+def split_usage(table: pa.Table) -> tuple[pd.DataFrame, Usage]:
+    """Arrow rows with an ``item_uses`` list column (from DuckDB or Spark): (the rows, their
+    usage), converted to pandas the same way whichever engine produced them."""
     lists = table.column(ITEM_USES).combine_chunks()
     parents = pc.list_parent_indices(lists)
     items = pc.list_flatten(lists)

@@ -41,6 +41,11 @@ SCORE_TYPES = {
     **{f"reason_{i}": "varchar" for i in range(1, N_REASONS + 1)},
 }
 
+# Which fit of a model row scores which role: the evaluation fit the test snapshot, the
+# scoring fit the score snapshot.
+ARTIFACT_COLUMNS = {"test": "evaluation_model", "score": "scoring_model"}
+Stored = list[tuple[str, str, dict[str, Any]]]
+
 
 def load_model(artifact: dict[str, Any] | str) -> tuple[FeatureEncoder, Any]:
     """The encoder and the candidate model of a stored model (JSON text or dict)."""
@@ -185,16 +190,8 @@ def score_product(
     model, not for acting on. Every pass scores all the models of the product at once,
     and models fitted on the same split share one encoding of each batch.
     """
-    fitted = [model for model in models.itertuples() if model.status == "ok"]
-    for role, batches, artifact_column in (
-        ("test", test_batches, "evaluation_model"),
-        ("score", score_batches_of, "scoring_model"),
-    ):
-        stored = [
-            (model.product_id, model.model_name, json.loads(getattr(model, artifact_column)))
-            for model in fitted
-            if isinstance(getattr(model, artifact_column), str)
-        ]
+    for role, batches in (("test", test_batches), ("score", score_batches_of)):
+        stored = stored_models(models, role)
         if not stored:
             continue
         reason_user_ids: list[set[str] | None] = [set()] * len(stored)
@@ -203,19 +200,39 @@ def score_product(
         elif role == "score":
             reason_user_ids = _top_user_ids(stored, batches(), max_reason_rows)
         for batch, usage in batches():
-            if not len(batch):
-                continue
-            for (product_id, model_name, data), reasons_for, (encoder, model, matrix) in zip(
-                stored, reason_user_ids, _encoded(stored, batch, usage), strict=True
-            ):
-                out = _score_batch(data, encoder, model, batch, usage, reasons_for, matrix)
-                out.insert(0, "model_name", model_name)
-                out.insert(0, "product_id", product_id)
-                yield out
+            if len(batch):
+                yield from score_stored(stored, batch, usage, reason_user_ids)
+
+
+def stored_models(models: pd.DataFrame, role: str) -> Stored:
+    """(product_id, model_name, fit) of every fitted model row with a fit for ``role``."""
+    column = ARTIFACT_COLUMNS[role]
+    return [
+        (model.product_id, model.model_name, json.loads(getattr(model, column)))
+        for model in models.itertuples()
+        if model.status == "ok" and isinstance(getattr(model, column), str)
+    ]
+
+
+def score_stored(
+    stored: Stored,
+    batch: pd.DataFrame,
+    usage: Usage,
+    reason_user_ids: list[Collection[str] | None],
+) -> Iterator[pd.DataFrame]:
+    """The scores of one non-empty batch under each stored model (columns ``SCORE_TYPES``),
+    with reasons for that model's ``reason_user_ids`` (every row when None)."""
+    for (product_id, model_name, data), reasons_for, (encoder, model, matrix) in zip(
+        stored, reason_user_ids, _encoded(stored, batch, usage), strict=True
+    ):
+        out = _score_batch(data, encoder, model, batch, usage, reasons_for, matrix)
+        out.insert(0, "model_name", model_name)
+        out.insert(0, "product_id", product_id)
+        yield out
 
 
 def _encoded(
-    stored: list[tuple[str, str, dict[str, Any]]], batch: pd.DataFrame, usage: Usage
+    stored: Stored, batch: pd.DataFrame, usage: Usage
 ) -> list[tuple[FeatureEncoder, Any, np.ndarray]]:
     """Per stored model: its encoder, its model and the batch encoded, each encoding once."""
     matrices: dict[str, np.ndarray] = {}
@@ -231,7 +248,7 @@ def _encoded(
 
 @single_threaded
 def _top_user_ids(
-    stored: list[tuple[str, str, dict[str, Any]]],
+    stored: Stored,
     batches: Iterable[tuple[pd.DataFrame, Usage]],
     n_users: int,
 ) -> list[set[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,18 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     result = run_dbt("build", work_dir, work_dir / "raw")
     assert result.returncode == 0, result.output[-5000:]
     return work_dir, manifest
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's demo (default size and seed) built with `dbt build`: the warehouse in
+    TARGETING_DEMO_WAREHOUSE (make test builds it first), else built here (about 4 min)."""
+    given = os.environ.get("TARGETING_DEMO_WAREHOUSE")
+    if given:
+        assert Path(given).exists(), f"TARGETING_DEMO_WAREHOUSE={given}: no warehouse there"
+        return Path(given)
+    work_dir = tmp_path_factory.mktemp("demo")
+    generate(work_dir / "raw")
+    result = run_dbt("build", work_dir, work_dir / "raw")
+    assert result.returncode == 0, result.output[-5000:]
+    return work_dir / "warehouse.duckdb"

@@ -11,34 +11,21 @@ it; run alone, this module generates the demo world and builds it itself.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
-from dbt_runner import run_dbt
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
-
-from targeting.demo import generate
 
 pytestmark = pytest.mark.integration
 
-WAREHOUSE_ENV = "TARGETING_DEMO_WAREHOUSE"
 NON_LINEAR_PRODUCT = "ai_assistant"
 
 
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    given = os.environ.get(WAREHOUSE_ENV)
-    if given:
-        assert Path(given).exists(), f"{WAREHOUSE_ENV}={given}: no warehouse there"
-        return Path(given)
-    work_dir = tmp_path_factory.mktemp("demo")
-    generate(work_dir / "raw")  # the README's demo: default size and seed
-    result = run_dbt("build", work_dir, work_dir / "raw")
-    assert result.returncode == 0, result.output[-5000:]
-    return work_dir / "warehouse.duckdb"
+def warehouse(demo_warehouse: Path) -> Path:
+    return demo_warehouse
 
 
 def query(warehouse: Path, sql: str) -> pd.DataFrame:
