@@ -79,7 +79,7 @@
 {%- endmacro %}
 
 {% macro spark__days_between(start, end) -%}
-    datediff({{ end }}, {{ start }})
+    cast(datediff({{ end }}, {{ start }}) as bigint)
 {%- endmacro %}
 
 
@@ -166,39 +166,6 @@
 
 {% macro spark__first_in_order(expression, order_by) -%}
     min_by({{ expression }}, struct({{ order_by }}))
-{%- endmacro %}
-
-
-{#- The distinct deciles (0.1 ... 0.9, discrete: values that occur) of a numeric column,
-    as a list. -#}
-{% macro decile_edges(expression) -%}
-    {{- return(adapter.dispatch('decile_edges', 'targeting')(expression)) -}}
-{%- endmacro %}
-
-{% macro default__decile_edges(expression) -%}
-    list_distinct(quantile_disc({{ expression }}, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]))
-{%- endmacro %}
-
-{% macro spark__decile_edges(expression) -%}
-    array_distinct(array(
-        {%- for p in range(1, 10) %}
-        percentile_disc({{ p / 10 }}) within group (order by {{ expression }}){{ ',' if not loop.last }}
-        {%- endfor %}
-    ))
-{%- endmacro %}
-
-
-{#- How many elements of the list `edges` lie below `value`. -#}
-{% macro count_below(edges, value) -%}
-    {{- return(adapter.dispatch('count_below', 'targeting')(edges, value)) -}}
-{%- endmacro %}
-
-{% macro default__count_below(edges, value) -%}
-    len(list_filter({{ edges }}, lambda edge: {{ value }} > edge))
-{%- endmacro %}
-
-{% macro spark__count_below(edges, value) -%}
-    size(filter({{ edges }}, edge -> {{ value }} > edge))
 {%- endmacro %}
 
 

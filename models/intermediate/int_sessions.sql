@@ -46,7 +46,7 @@ final as (
         count(*) as n_events,
         count(*) filter (where event_type = 'page_view') as n_page_views,
         count(distinct item) as n_distinct_items,
-        coalesce(sum(duration_ms), 0) / 60000.0 as time_spent_minutes,
+        coalesce(sum(duration_ms), 0) / cast(60000 as double) as time_spent_minutes,
         max(scroll_depth_pct) as max_scroll_depth_pct,
         -- the device of the session's first event
         {{ first_in_order('device_type', 'occurred_at, event_id') }} as device_type

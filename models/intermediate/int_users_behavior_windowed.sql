@@ -151,16 +151,14 @@ final as (
             {%- for name, _ in window_counts %}
                 cast(windowed_activity.{{ name }}_{{ window }}d as bigint) as {{ name }}_{{ window }}d,
             {%- endfor %}
-            windowed_activity.time_spent_ms_{{ window }}d / 60000.0 as time_spent_minutes_{{ window }}d,
+            windowed_activity.time_spent_ms_{{ window }}d / cast(60000 as double) as time_spent_minutes_{{ window }}d,
             coalesce(
-                windowed_activity.session_seconds_{{ window }}d / 60.0
+                windowed_activity.session_seconds_{{ window }}d / cast(60 as double)
                 / nullif(windowed_activity.sessions_{{ window }}d, 0),
                 0
             ) as avg_session_minutes_{{ window }}d,
-            cast(
-                windowed_activity.scroll_depth_pct_sum_{{ window }}d
-                / nullif(windowed_activity.n_scroll_depths_{{ window }}d, 0) as double
-            ) as avg_scroll_depth_pct_{{ window }}d,
+            cast(windowed_activity.scroll_depth_pct_sum_{{ window }}d as double)
+            / nullif(windowed_activity.n_scroll_depths_{{ window }}d, 0) as avg_scroll_depth_pct_{{ window }}d,
         {%- endfor %}
         windowed_features.distinct_features_30d,
         windowed_features.distinct_features_90d,

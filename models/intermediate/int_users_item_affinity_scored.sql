@@ -151,10 +151,8 @@ user_affinity as (
         item_lifts.product_id,
         item_usage.snapshot_date,
         -- each term rounded to a decimal, so the sums are exact whatever the order of rows
-        cast(
-            sum(cast(item_usage.uses_90d * ln(item_lifts.item_lift) as decimal(38, 12)))
-            / sum(item_usage.uses_90d) as double
-        ) as item_affinity_score,
+        cast(sum(cast(item_usage.uses_90d * ln(item_lifts.item_lift) as decimal(38, 12))) as double)
+        / sum(item_usage.uses_90d) as item_affinity_score,
         cast(
             sum(cast(item_usage.uses_30d * greatest(ln(item_lifts.item_lift), 0) as decimal(38, 12)))
             as double

@@ -159,7 +159,7 @@ final as (
         -- an age outside 13..100 is a typo, not a feature
         case
             when year(user_products.snapshot_date) - users.birth_year between 13 and 100
-                then year(user_products.snapshot_date) - users.birth_year
+                then cast(year(user_products.snapshot_date) - users.birth_year as bigint)
         end as age_years
 
     from user_products

@@ -9,9 +9,13 @@
 {%- set key_columns = ['user_id', 'product_id', 'snapshot_date', 'role', 'is_eligible', 'label'] %}
 {%- set max_rows = 50000 %}
 {%- set features = [] %}
+{#- numbers and flags, by DuckDB's names for them (engine_type_name: the same on Spark) #}
+{%- set numeric_types = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'FLOAT', 'DOUBLE', 'BOOLEAN'] %}
 {%- if execute and model.resource_type != 'unit_test' %}
     {%- for column in adapter.get_columns_in_relation(ref('fct_feature_snapshots')) %}
-        {%- if column.name not in key_columns and (column.is_number() or column.dtype | lower == 'boolean') %}
+        {%- set type_name = engine_type_name(column.dtype) %}
+        {%- if column.name not in key_columns
+            and (type_name in numeric_types or type_name.startswith('DECIMAL')) %}
             {%- do features.append(column.name) %}
         {%- endif %}
     {%- endfor %}
@@ -77,39 +81,94 @@ feature_values as (
 
 ),
 
-train_edges as (
+train_values as (
 
     select
         product_id,
         feature,
-        {{ decile_edges('feature_value') }} as edges
+        feature_value,
+        row_number() over (partition by product_id, feature order by feature_value) as value_position,
+        count(*) over (partition by product_id, feature) as n_values
 
     from feature_values
     where role = 'train' and feature_value is not null
-    group by product_id, feature
+
+),
+
+train_edges as (
+
+    -- the train deciles, discrete (quantile_disc): decile k is the value at position
+    -- ceil(n x k / 10) of the n sorted train values; equal edges merged
+    select distinct
+        product_id,
+        feature,
+        feature_value as edge
+
+    from train_values
+    where
+        value_position in (
+            {%- for k in range(1, 10) %}
+                floor((n_values * {{ k }} + 9) / 10){{ ',' if not loop.last }}
+            {%- endfor %}
+        )
+
+),
+
+values_and_edges as (
+
+    -- the values and their feature's edges on one sorted line per product and feature:
+    -- a value's bin is the number of edges before it (strictly below it, so at equal
+    -- values the value comes first)
+    select
+        product_id,
+        feature,
+        role,
+        snapshot_date,
+        n_population_rows,
+        feature_value,
+        0 as is_edge
+    from feature_values
+
+    union all
+
+    select
+        product_id,
+        feature,
+        cast(null as string) as role,
+        cast(null as date) as snapshot_date,
+        cast(null as bigint) as n_population_rows,
+        edge as feature_value,
+        1 as is_edge
+    from train_edges
 
 ),
 
 binned as (
 
     select
-        feature_values.product_id,
-        feature_values.feature,
-        feature_values.role,
-        feature_values.snapshot_date,
-        feature_values.n_population_rows,
-        feature_values.feature_value,
+        product_id,
+        feature,
+        role,
+        snapshot_date,
+        n_population_rows,
+        feature_value,
         case
-            when feature_values.feature_value is null then -1
+            when feature_value is null then -1
             -- how many train deciles the value lies above
-            else {{ count_below('train_edges.edges', 'feature_values.feature_value') }}
+            else edges_below
         end as bin
 
-    from feature_values
-    left join train_edges
-        on
-            feature_values.product_id = train_edges.product_id
-            and feature_values.feature = train_edges.feature
+    from (
+        select
+            *,
+            sum(is_edge) over (
+                partition by product_id, feature
+                order by feature_value, is_edge
+                rows between unbounded preceding and current row
+            ) as edges_below
+        from values_and_edges
+    ) as sorted_values
+    where is_edge = 0
 
 ),
 

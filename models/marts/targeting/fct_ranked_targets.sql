@@ -82,7 +82,7 @@ final as (
     select
         ranked.product_id,
         ranked.user_id,
-        ranked.target_rank as rank,
+        cast(ranked.target_rank as bigint) as rank,
         ranked.score,
         ranked.probability,
         cast(ranked.decile as integer) as decile,
