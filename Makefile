@@ -17,10 +17,12 @@ TEST_RAW_PATH := data/demo
 TEST_DUCKDB_PATH := data/test.duckdb
 
 DBT := $(BIN)/dbt
+COMMA := ,
 DBT_FLAGS := --profiles-dir . --project-dir .
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: run test test-slow install demo report bench lint format clean lock
+.PHONY: run test test-slow install demo report bench lint format clean lock \
+	run-spark test-spark install-spark bench-engines
 
 run: install
 	@if [ "$(RAW_PATH)" = "data/raw" ] && [ -z "$$(ls -A data/raw 2>/dev/null)" ]; then \
@@ -43,6 +45,54 @@ test: install $(TEST_RAW_PATH)/manifest.json
 # Builds killed at random points (several full builds, about 10 minutes): CI runs it too.
 test-slow: install
 	$(BIN)/pytest -m slow
+
+# --- Spark (README, "Scaling out to Spark") -------------------------------------------
+# The same project on Apache Spark (dbt-spark, a local Spark in the dbt process; Java 17):
+# 1. dbt builds every SQL model and its tests up to the features (not the marts that read
+#    the models' tables), 2. targeting.spark_ml trains on the driver and scores in Spark,
+# 3. dbt builds those marts and their tests. Tables and the metastore live in
+# TARGETING_SPARK_HOME (data/spark; make test-spark uses data/spark-test).
+SPARK_STAMP := $(VENV)/.installed-spark-stamp
+TARGETING_SPARK_HOME ?= data/spark
+DBT_SPARK_FLAGS := $(DBT_FLAGS) --target spark --target-path target/spark
+# the marts that read ml_propensity_models / _scores / ml_user_clusters, and their tests
+SPARK_ML_MARTS := source:targeting_ml+
+
+# (runs the three steps on RAW_PATH with VARS, in TARGETING_SPARK_HOME)
+define spark_build
+	TARGETING_SPARK_HOME=$(1) $(DBT) build $(DBT_SPARK_FLAGS) --exclude "$(SPARK_ML_MARTS)" --vars '$(2)'
+	TARGETING_SPARK_HOME=$(1) $(BIN)/python -m targeting.spark_ml --vars '$(2)'
+	TARGETING_SPARK_HOME=$(1) $(DBT) build $(DBT_SPARK_FLAGS) --select "$(SPARK_ML_MARTS)" --vars '$(2)'
+endef
+
+run-spark: install-spark
+	@if [ "$(RAW_PATH)" = "data/raw" ] && [ -z "$$(ls -A data/raw 2>/dev/null)" ]; then \
+		echo "data/raw is empty: generating the demo world there"; \
+		$(BIN)/python -m targeting.demo --out data/raw $(DEMO_ARGS); \
+	fi
+	$(call spark_build,$(TARGETING_SPARK_HOME),{targeting__raw_path: "$(abspath $(RAW_PATH))"$(COMMA) targeting__raw_format: $(RAW_FORMAT)})
+
+# The demo on Spark from nothing, then the equivalence tests against the DuckDB demo
+# warehouse (built first when make test has not left one).
+SPARK_TEST_HOME := data/spark-test
+test-spark: install-spark $(TEST_RAW_PATH)/manifest.json
+	test -f $(TEST_DUCKDB_PATH) || TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(DBT) build $(DBT_FLAGS) \
+		--vars '{targeting__raw_path: "$(TEST_RAW_PATH)", targeting__raw_format: parquet}'
+	rm -rf $(SPARK_TEST_HOME)
+	$(call spark_build,$(SPARK_TEST_HOME),{targeting__raw_path: "$(abspath $(TEST_RAW_PATH))"$(COMMA) targeting__raw_format: parquet})
+	TARGETING_SPARK_HOME=$(SPARK_TEST_HOME) TARGETING_DEMO_WAREHOUSE=$(TEST_DUCKDB_PATH) \
+		$(BIN)/pytest -m spark
+
+install-spark: $(SPARK_STAMP)
+
+$(SPARK_STAMP): requirements-spark.txt $(STAMP)
+	if $(BIN)/python -m uv --version >/dev/null 2>&1; then \
+		$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -r requirements-spark.txt ; \
+	else \
+		$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.txt ; \
+	fi
+	@java -version >/dev/null 2>&1 || { echo "Spark needs Java 17: install a JDK (java on PATH)"; exit 1; }
+	touch $(SPARK_STAMP)
 
 # The test demo world, generated again whenever the generator changes.
 $(TEST_RAW_PATH)/manifest.json: src/targeting/demo.py $(STAMP)
@@ -76,6 +126,11 @@ SIZES ?= S M
 bench: install
 	$(BIN)/python scripts/bench.py --sizes $(SIZES)
 
+# S-size build times on DuckDB and on Spark, one after the other (README, "Scaling out
+# to Spark"; about an hour): figures printed and written to data/bench/S/engines.json.
+bench-engines: install-spark
+	$(BIN)/python scripts/bench_engines.py
+
 demo: install
 	$(BIN)/python -m targeting.demo --out $(RAW_PATH) $(DEMO_ARGS)
 
@@ -94,4 +149,4 @@ lock: install
 	$(BIN)/python -m uv pip compile requirements.in -o requirements.txt --python-version 3.11 --no-header
 
 clean:
-	rm -rf $(VENV) target logs dbt_packages data/demo data/test.duckdb
+	rm -rf $(VENV) target logs dbt_packages data/demo data/test.duckdb data/spark-test

@@ -85,15 +85,24 @@ class SizeResult:
 
 def run_build(work: Path, raw: Path, target: Path, warehouse: Path) -> Run:
     """One ``dbt build`` in its own process; its time, peak RSS and per-model times."""
-    env = {
-        **os.environ,
-        "TARGETING_DUCKDB_PATH": str(warehouse),
-        "DBT_PROFILES_DIR": str(ROOT),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
+    env = {"TARGETING_DUCKDB_PATH": str(warehouse)}
     dbt_vars = json.dumps({"targeting__raw_path": str(raw), "targeting__raw_format": "parquet"})
     command = [str(DBT), "build", "--project-dir", str(ROOT), "--target-path", str(target)]
     command += ["--log-path", str(work / "logs"), "--vars", dbt_vars]
+    return run_timed(command, env, work, target)
+
+
+def run_timed(command: list[str], env: dict[str, str], work: Path, target: Path | None) -> Run:
+    """A command in its own process (dbt's environment plus ``env``): its time, peak RSS
+    and, when it is a dbt command writing to ``target``, each model's time."""
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": str(ROOT),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        **env,
+    }
+    if target is not None:  # never read a former run's results
+        (target / "run_results.json").unlink(missing_ok=True)
     # a fresh wrapper process per run, so the peak it reports is this run's alone
     peak_file = work / "peak_rss_kib"
     started = time.perf_counter()
@@ -108,12 +117,14 @@ def run_build(work: Path, raw: Path, target: Path, warehouse: Path) -> Run:
         )
     seconds = time.perf_counter() - started
     peak_kib, cpu_seconds = peak_file.read_text().split()
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    model_seconds = {
-        result["unique_id"].split(".")[-1]: round(result["execution_time"], 1)
-        for result in results
-        if result["unique_id"].startswith("model.")
-    }
+    model_seconds = {}
+    if target is not None and (target / "run_results.json").exists():
+        results = json.loads((target / "run_results.json").read_text())["results"]
+        model_seconds = {
+            result["unique_id"].split(".")[-1]: round(result["execution_time"], 1)
+            for result in results
+            if result["unique_id"].startswith("model.")
+        }
     return Run(
         seconds, int(peak_kib) / 2**20, model_seconds, completed.returncode, float(cpu_seconds)
     )
