@@ -154,6 +154,10 @@
     {%- if execute -%}
         {%- do check_raw_config() -%}
         {%- for node in graph.sources.values() if node.source_name == 'app' -%}
+            {#- read the file itself first: a missing one fails with PATH_NOT_FOUND and its
+                path (a table over it would fail with UNABLE_TO_INFER_SCHEMA, no path) -#}
+            {%- do run_query(describe_query_sql('select * from ' ~ var('targeting__raw_format')
+                ~ '.`' ~ raw_input_location(node.name) ~ '`')) -%}
             {%- do run_query('create database if not exists ' ~ node.schema) -%}
             {%- do run_query('drop table if exists ' ~ node.schema ~ '.' ~ node.identifier) -%}
             {%- do run_query('create table ' ~ node.schema ~ '.' ~ node.identifier
