@@ -21,14 +21,22 @@ COMMA := ,
 DBT_FLAGS := --profiles-dir . --project-dir .
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
+# make run and make run-spark: the demo world in data/raw when that folder is empty
+define demo_when_empty
+@if [ "$(RAW_PATH)" = "data/raw" ] && [ -z "$$(ls -A data/raw 2>/dev/null)" ]; then \
+	echo "data/raw is empty: generating the demo world there"; \
+	$(BIN)/python -m targeting.demo --out data/raw $(DEMO_ARGS); \
+fi
+endef
+# the DuckDB demo warehouse that make test checks (make test-spark compares Spark's to it)
+TEST_DUCKDB_BUILD = TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(DBT) build $(DBT_FLAGS) \
+	--vars '{targeting__raw_path: "$(TEST_RAW_PATH)", targeting__raw_format: parquet}'
+
 .PHONY: run test test-slow install demo report bench lint format clean lock \
 	run-spark test-spark install-spark bench-engines
 
 run: install
-	@if [ "$(RAW_PATH)" = "data/raw" ] && [ -z "$$(ls -A data/raw 2>/dev/null)" ]; then \
-		echo "data/raw is empty: generating the demo world there"; \
-		$(BIN)/python -m targeting.demo --out data/raw $(DEMO_ARGS); \
-	fi
+	$(demo_when_empty)
 	$(DBT) build $(DBT_FLAGS) --vars '{targeting__raw_path: "$(RAW_PATH)", targeting__raw_format: $(RAW_FORMAT)}'
 	$(BIN)/python -m targeting.summary
 
@@ -36,8 +44,7 @@ test: install $(TEST_RAW_PATH)/manifest.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	rm -f $(TEST_DUCKDB_PATH) $(TEST_DUCKDB_PATH).wal  # the end-to-end test starts from nothing
-	TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(DBT) build $(DBT_FLAGS) \
-		--vars '{targeting__raw_path: "$(TEST_RAW_PATH)", targeting__raw_format: parquet}'
+	$(TEST_DUCKDB_BUILD)
 	TARGETING_DEMO_WAREHOUSE=$(TEST_DUCKDB_PATH) $(BIN)/pytest
 	TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/python -m targeting.summary
 	$(BIN)/sqlfluff lint models tests/singular
@@ -66,18 +73,14 @@ define spark_build
 endef
 
 run-spark: install-spark
-	@if [ "$(RAW_PATH)" = "data/raw" ] && [ -z "$$(ls -A data/raw 2>/dev/null)" ]; then \
-		echo "data/raw is empty: generating the demo world there"; \
-		$(BIN)/python -m targeting.demo --out data/raw $(DEMO_ARGS); \
-	fi
+	$(demo_when_empty)
 	$(call spark_build,$(TARGETING_SPARK_HOME),{targeting__raw_path: "$(abspath $(RAW_PATH))"$(COMMA) targeting__raw_format: $(RAW_FORMAT)})
 
 # The demo on Spark from nothing, then the equivalence tests against the DuckDB demo
 # warehouse (built first when make test has not left one).
 SPARK_TEST_HOME := data/spark-test
 test-spark: install-spark $(TEST_RAW_PATH)/manifest.json
-	test -f $(TEST_DUCKDB_PATH) || TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(DBT) build $(DBT_FLAGS) \
-		--vars '{targeting__raw_path: "$(TEST_RAW_PATH)", targeting__raw_format: parquet}'
+	test -f $(TEST_DUCKDB_PATH) || $(TEST_DUCKDB_BUILD)
 	rm -rf $(SPARK_TEST_HOME)
 	$(call spark_build,$(SPARK_TEST_HOME),{targeting__raw_path: "$(abspath $(TEST_RAW_PATH))"$(COMMA) targeting__raw_format: parquet})
 	TARGETING_SPARK_HOME=$(SPARK_TEST_HOME) TARGETING_DEMO_WAREHOUSE=$(TEST_DUCKDB_PATH) \

@@ -168,20 +168,26 @@ def append_one_day(raw: Path, end_date: str) -> int:
     return n_rows
 
 
+def generated_world(size: str, work: Path) -> Path:
+    """``work/raw_base``: the world of ``size`` as generated, before any appended day
+    (generated into ``work/raw`` first when it is not there)."""
+    raw, base = work / "raw", work / "raw_base"
+    if not base.exists():
+        if not (raw / "manifest.json").exists():
+            print(f"{size}: generating {SIZES[size]:,} users x {DAYS} days into {raw}")
+            shutil.rmtree(raw, ignore_errors=True)
+            generate(raw, users=SIZES[size], days=DAYS, seed=42)
+        shutil.copytree(raw, base)
+    return base
+
+
 def bench_size(size: str, data: Path, note: str = "") -> SizeResult:
     work = data / size
     raw = work / "raw"
-    if not (raw / "manifest.json").exists():
-        print(f"{size}: generating {SIZES[size]:,} users x {DAYS} days into {raw}")
-        shutil.rmtree(raw, ignore_errors=True)
-        generate(raw, users=SIZES[size], days=DAYS, seed=42)
+    base = generated_world(size, work)
+    shutil.rmtree(raw, ignore_errors=True)  # the world as generated, no appended day
+    shutil.copytree(base, raw)
     manifest = json.loads((raw / "manifest.json").read_text())
-    base = work / "raw_base"
-    if not base.exists():  # the world as generated, before any appended day
-        shutil.copytree(raw, base)
-    else:
-        shutil.rmtree(raw)
-        shutil.copytree(base, raw)
     warehouse = work / "warehouse.duckdb"
     for stale in (warehouse, Path(f"{warehouse}.wal")):
         stale.unlink(missing_ok=True)

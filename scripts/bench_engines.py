@@ -20,9 +20,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from bench import DAYS, DBT, ROOT, SIZES, Run, run_build, run_timed
-
-from targeting.demo import generate
+from bench import DBT, ROOT, SIZES, Run, generated_world, run_build, run_timed
 
 SPARK_ML_MARTS = "source:targeting_ml+"
 
@@ -78,11 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "bench")
     args = parser.parse_args(argv)
     work = args.data / args.size
-    base = work / "raw_base"  # the world as generated (make bench appends days to raw/)
-    if not (base / "manifest.json").exists():
-        print(f"{args.size}: generating {SIZES[args.size]:,} users x {DAYS} days into {base}")
-        shutil.rmtree(base, ignore_errors=True)
-        generate(base, users=SIZES[args.size], days=DAYS, seed=42)
+    base = generated_world(args.size, work)  # make bench appends days to raw/, not here
     events = json.loads((base / "manifest.json").read_text())["rows"]["events"]
     print(f"{args.size}: {events:,} events")
 
