@@ -77,14 +77,15 @@ run-spark: install-spark
 	$(call spark_build,$(TARGETING_SPARK_HOME),{targeting__raw_path: "$(abspath $(RAW_PATH))"$(COMMA) targeting__raw_format: $(RAW_FORMAT)})
 
 # The demo on Spark from nothing, then the equivalence tests against the DuckDB demo
-# warehouse (built first when make test has not left one).
+# warehouse (built first when make test has not left one); the ML tests check the ML
+# step's tables this run wrote (TARGETING_SPARK_ML_DONE) instead of running it again.
 SPARK_TEST_HOME := data/spark-test
 test-spark: install-spark $(TEST_RAW_PATH)/manifest.json
 	test -f $(TEST_DUCKDB_PATH) || $(TEST_DUCKDB_BUILD)
 	rm -rf $(SPARK_TEST_HOME)
 	$(call spark_build,$(SPARK_TEST_HOME),{targeting__raw_path: "$(abspath $(TEST_RAW_PATH))"$(COMMA) targeting__raw_format: parquet})
 	TARGETING_SPARK_HOME=$(SPARK_TEST_HOME) TARGETING_DEMO_WAREHOUSE=$(TEST_DUCKDB_PATH) \
-		$(BIN)/pytest -m spark
+		TARGETING_SPARK_ML_DONE=1 $(BIN)/pytest -m spark
 
 install-spark: $(SPARK_STAMP)
 
