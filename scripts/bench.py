@@ -170,14 +170,12 @@ def append_one_day(raw: Path, end_date: str) -> int:
 
 def generated_world(size: str, work: Path) -> Path:
     """``work/raw_base``: the world of ``size`` as generated, before any appended day
-    (generated into ``work/raw`` first when it is not there)."""
-    raw, base = work / "raw", work / "raw_base"
-    if not base.exists():
-        if not (raw / "manifest.json").exists():
-            print(f"{size}: generating {SIZES[size]:,} users x {DAYS} days into {raw}")
-            shutil.rmtree(raw, ignore_errors=True)
-            generate(raw, users=SIZES[size], days=DAYS, seed=42)
-        shutil.copytree(raw, base)
+    (generated there when it has no manifest, the generator's last file)."""
+    base = work / "raw_base"
+    if not (base / "manifest.json").exists():
+        print(f"{size}: generating {SIZES[size]:,} users x {DAYS} days into {base}")
+        shutil.rmtree(base, ignore_errors=True)
+        generate(base, users=SIZES[size], days=DAYS, seed=42)
     return base
 
 
