@@ -94,6 +94,13 @@
         {{- var_error('targeting__future_cutoff_at', cutoff,
             "set it to a UTC time like '2026-10-01 00:00:00', or null for the time the run starts.", problems) -}}
     {%- endif -%}
+    {%- do snapshot_origin_var(problems) -%}
+    {%- set retrain = var('targeting__retrain') -%}
+    {%- if retrain is not sameas true and retrain is not sameas false -%}
+        {{- var_error('targeting__retrain', retrain,
+            "set it to true to retrain every model on this run, or false to reuse the stored ones when nothing changed.",
+            problems) -}}
+    {%- endif -%}
     {%- do products_var(problems) -%}
     {{- return(problems) -}}
 {%- endmacro %}
@@ -121,19 +128,31 @@
 {%- endmacro %}
 
 
-{#- The snapshot grid, in days before as_of, as DESIGN fixes it: the test snapshot is the
-    latest grid date whose label window ends on or before as_of; the train snapshots are
-    the grid dates before it whose label windows end on or before the test snapshot. -#}
+{#- The train and test snapshots, in days before the test snapshot, as DESIGN fixes them
+    (the score snapshot is as_of itself, off the grid): the train snapshots are the grid
+    dates before the test snapshot whose label windows end on or before it. -#}
 {% macro snapshot_offsets() -%}
     {%- set interval = whole_number_var('targeting__snapshot_interval_days') -%}
     {%- set horizon = whole_number_var('targeting__label_horizon_days') -%}
     {%- set steps_per_horizon = ((horizon + interval - 1) // interval) -%}
     {%- set offsets = [
-        {'role': 'score', 'days_before_as_of': 0},
-        {'role': 'test', 'days_before_as_of': steps_per_horizon * interval},
+        {'role': 'score', 'days_before_test': 0},
+        {'role': 'test', 'days_before_test': 0},
     ] -%}
     {%- for i in range(whole_number_var('targeting__n_training_snapshots')) -%}
-        {%- do offsets.append({'role': 'train', 'days_before_as_of': (2 * steps_per_horizon + i) * interval}) -%}
+        {%- do offsets.append({'role': 'train', 'days_before_test': (steps_per_horizon + i) * interval}) -%}
     {%- endfor -%}
     {{- return(offsets) -}}
+{%- endmacro %}
+
+
+{#- The grid's origin (var targeting__snapshot_origin), a date like 2024-01-01. -#}
+{% macro snapshot_origin_var(problems=none) -%}
+    {%- set origin = var('targeting__snapshot_origin') -%}
+    {%- if modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', origin | string) is none -%}
+        {{- var_error('targeting__snapshot_origin', origin,
+            "set it to a date like 2024-01-01: the grid runs every targeting__snapshot_interval_days from it.",
+            problems) -}}
+    {%- endif -%}
+    {{- return(origin | string) -}}
 {%- endmacro %}

@@ -1,3 +1,5 @@
+{{ config(**snapshot_incremental('int_user_snapshots')) }}
+{%- set build_dates = snapshot_dates_to_build(ref('int_user_snapshots')) %}
 -- One row per user, snapshot and item (a feature used or a page seen) with its uses in
 -- the 30 and 90 days before the snapshot: the user x item matrix that adopter item
 -- affinity and the models' latent factors are computed from.
@@ -7,6 +9,7 @@ with
 user_snapshots as (
 
     select * from {{ ref('int_user_snapshots') }}
+    where {{ snapshot_filter('snapshot_date', build_dates) }}
 
 ),
 
@@ -26,7 +29,8 @@ final as (
         cast(coalesce(sum(item_activity.n_uses) filter (
             where item_activity.activity_date >= user_snapshots.snapshot_date - 30
         ), 0) as bigint) as uses_30d,
-        cast(sum(item_activity.n_uses) as bigint) as uses_90d
+        cast(sum(item_activity.n_uses) as bigint) as uses_90d,
+        '{{ feature_version() }}' as feature_version
 
     from user_snapshots
     inner join item_activity

@@ -1,3 +1,5 @@
+{{ config(**snapshot_incremental('int_user_snapshots')) }}
+{%- set build_dates = snapshot_dates_to_build(ref('int_user_snapshots')) %}
 -- Behavioral features per user and snapshot, over the 7, 30 and 90 days before it. A
 -- window is [snapshot - N days, snapshot): the snapshot day itself is the future.
 -- Windows sum exact daily quantities (counts, milliseconds, seconds, decimals) and turn
@@ -29,6 +31,7 @@ with
 user_snapshots as (
 
     select * from {{ ref('int_user_snapshots') }}
+    where {{ snapshot_filter('snapshot_date', build_dates) }}
 
 ),
 
@@ -145,7 +148,6 @@ final as (
     select
         user_snapshots.user_id,
         user_snapshots.snapshot_date,
-        user_snapshots.role,
         user_snapshots.tenure_days,
         {%- for window in windows %}
             {%- for name, _ in window_counts %}
@@ -166,7 +168,8 @@ final as (
         -- log ratio of the last 30 days to the 30 before: 0 = flat, > 0 = rising
         ln((windowed_activity.events_30d + 1) / (windowed_activity.events_prior_30d + 1)) as events_trend_30d,
         {{ days_between('last_activity.last_activity_date', 'user_snapshots.snapshot_date') }}
-            as days_since_last_activity
+            as days_since_last_activity,
+        '{{ feature_version() }}' as feature_version
 
     from user_snapshots
     inner join windowed_activity

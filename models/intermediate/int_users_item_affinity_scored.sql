@@ -1,3 +1,5 @@
+{{ config(**snapshot_incremental('int_user_snapshots', 'int_products')) }}
+{%- set build_dates = snapshot_dates_to_build(ref('int_user_snapshots'), ref('int_products')) %}
 -- Adopter item affinity, the item-based collaborative-filtering signal: "uses the product
 -- the way adopters did". Per product and snapshot, an item's (feature's or page's) lift is
 -- how much more often the product's adopters used it than all active users did, over the
@@ -14,6 +16,7 @@ with
 user_snapshots as (
 
     select * from {{ ref('int_user_snapshots') }}
+    where {{ snapshot_filter('snapshot_date', build_dates) }}
 
 ),
 
@@ -33,6 +36,7 @@ adoptions as (
 item_usage as (
 
     select * from {{ ref('int_user_items_windowed') }}
+    where {{ snapshot_filter('snapshot_date', build_dates) }}
 
 ),
 
@@ -181,7 +185,8 @@ final as (
         -- no item used in the window: no evidence either way
         coalesce(user_affinity.item_affinity_score, 0) as item_affinity_score,
         coalesce(user_affinity.adopter_like_uses_30d, 0) as adopter_like_uses_30d,
-        coalesce(user_affinity.adopter_like_uses_90d, 0) as adopter_like_uses_90d
+        coalesce(user_affinity.adopter_like_uses_90d, 0) as adopter_like_uses_90d,
+        '{{ feature_version() }}' as feature_version
 
     from user_snapshots
     cross join products

@@ -1,3 +1,5 @@
+{{ config(**snapshot_incremental('int_user_snapshots')) }}
+{%- set build_dates = snapshot_dates_to_build(ref('int_user_snapshots')) %}
 -- RFM per user and snapshot, from purchases before the snapshot: recency (days since the
 -- last purchase), frequency (purchases) and monetary value (revenue). Scores 1..5 (5 best)
 -- are quintiles among the users who had purchased by then, by percent rank, so tied
@@ -8,6 +10,7 @@ with
 user_snapshots as (
 
     select * from {{ ref('int_user_snapshots') }}
+    where {{ snapshot_filter('snapshot_date', build_dates) }}
 
 ),
 
@@ -101,7 +104,8 @@ final as (
             when scored.recency_score <= 2 and scored.frequency_score >= 3 then 'at_risk'
             when scored.recency_score <= 2 then 'hibernating'
             else 'needs_attention'
-        end as rfm_segment
+        end as rfm_segment,
+        '{{ feature_version() }}' as feature_version
 
     from scored
     inner join user_snapshots

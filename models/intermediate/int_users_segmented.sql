@@ -1,3 +1,6 @@
+-- depends_on: {{ ref('int_user_snapshots') }}
+{{ config(**snapshot_incremental('int_user_snapshots')) }}
+{%- set build_dates = snapshot_dates_to_build(ref('int_user_snapshots')) %}
 -- A rule-based behavioral segment per user and snapshot, the first that fits:
 -- new (signed up fewer than targeting__new_user_days before), dormant (no event in 30
 -- days), converter (a purchase in 90 days), engaged (events in 30 days at or above the
@@ -8,6 +11,7 @@ with
 behavior as (
 
     select * from {{ ref('int_users_behavior_windowed') }}
+    where {{ snapshot_filter('snapshot_date', build_dates) }}
 
 ),
 
@@ -36,7 +40,8 @@ final as (
             when behavior.purchases_90d > 0 then 'converter'
             when behavior.events_30d >= thresholds.engaged_min_events_30d then 'engaged'
             else 'browser'
-        end as behavioral_segment
+        end as behavioral_segment,
+        '{{ feature_version() }}' as feature_version
 
     from behavior
     left join thresholds

@@ -1,3 +1,5 @@
+{{ config(**snapshot_incremental('int_user_snapshots', 'int_products')) }}
+{%- set build_dates = snapshot_dates_to_build(ref('int_user_snapshots'), ref('int_products')) %}
 -- Social adoption per user, product and snapshot: how many of the user's connections and
 -- teammates had adopted the product before the snapshot. Only edges formed and adoptions
 -- made before the snapshot count (an adoption on the snapshot day is the future), and a
@@ -9,6 +11,7 @@ with
 user_snapshots as (
 
     select * from {{ ref('int_user_snapshots') }}
+    where {{ snapshot_filter('snapshot_date', build_dates) }}
 
 ),
 
@@ -187,7 +190,8 @@ final as (
         coalesce(teammate_adopters.n_teammates_adopted, 0) as n_teammates_adopted,
         coalesce(
             teammate_adopters.n_teammates_adopted / nullif(teammate_counts.n_teammates, 0), 0
-        ) as team_adoption_rate
+        ) as team_adoption_rate,
+        '{{ feature_version() }}' as feature_version
 
     from user_snapshots
     cross join products

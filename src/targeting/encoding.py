@@ -42,6 +42,7 @@ KEY_COLUMNS = (
     "is_eligible",
     "label",
     "sample_weight",
+    "feature_version",
 )
 USAGE_COLUMNS = ("user_id", "snapshot_date", "item_kind", "item", "uses_90d")
 CLIP = 5.0

@@ -1,3 +1,5 @@
+{{ config(**snapshot_incremental('int_snapshots', 'int_products')) }}
+{%- set build_dates = snapshot_dates_to_build(ref('int_snapshots'), ref('int_products'), match_role=true) %}
 -- The training and scoring matrix: one row per user, product and snapshot for every valid
 -- human user who had signed up before the snapshot. Every feature is computed from data
 -- before the snapshot. `is_eligible`: not yet an adopter of the product. `label`: the
@@ -16,6 +18,7 @@ with
 user_snapshots as (
 
     select * from {{ ref('int_user_snapshots') }}
+    where {{ snapshot_filter('snapshot_date', build_dates) }}
 
 ),
 
@@ -48,30 +51,35 @@ adoptions as (
 behavior as (
 
     select * from {{ ref('int_users_behavior_windowed') }}
+    where {{ snapshot_filter('snapshot_date', build_dates) }}
 
 ),
 
 rfm as (
 
     select * from {{ ref('int_users_rfm_scored') }}
+    where {{ snapshot_filter('snapshot_date', build_dates) }}
 
 ),
 
 segments as (
 
     select * from {{ ref('int_users_segmented') }}
+    where {{ snapshot_filter('snapshot_date', build_dates) }}
 
 ),
 
 affinity as (
 
     select * from {{ ref('int_users_item_affinity_scored') }}
+    where {{ snapshot_filter('snapshot_date', build_dates) }}
 
 ),
 
 social as (
 
     select * from {{ ref('int_users_social_scored') }}
+    where {{ snapshot_filter('snapshot_date', build_dates) }}
 
 ),
 
@@ -160,7 +168,8 @@ final as (
         case
             when year(user_products.snapshot_date) - users.birth_year between 13 and 100
                 then cast(year(user_products.snapshot_date) - users.birth_year as bigint)
-        end as age_years
+        end as age_years,
+        '{{ feature_version() }}' as feature_version
 
     from user_products
     inner join users

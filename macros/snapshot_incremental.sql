@@ -1,0 +1,134 @@
+{#- Per-snapshot models built incrementally (README, "Daily runs").
+
+    A snapshot's features depend only on data before it, so once computed they are kept:
+    a run computes the snapshots of the grid that its table lacks, and the score snapshot
+    (as_of, the latest date), which moves with the data; rows of snapshots that left the
+    grid are deleted. Every row carries the `feature_version` it was computed under: an
+    md5 of the vars that shape features and of the code (models, macros, seeds) that
+    computes them. When either changes, every snapshot is computed again, so old and new
+    rows never mix. On Spark these models are tables built in full every run (as the
+    event models are: a Parquet table has no delete). -#}
+
+
+{#- The version of the features: the vars that shape them and the code that computes
+    them, as an md5 (empty while dbt parses). The snapshot grid itself (origin, interval,
+    number of train snapshots, as_of) is not in it: it decides which snapshots exist, not
+    what a snapshot's features are. -#}
+{% macro feature_version() -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set parts = [] -%}
+    {%- for name in [
+        'targeting__raw_path', 'targeting__raw_format', 'targeting__future_cutoff_at',
+        'targeting__bot_user_agent_share', 'targeting__bot_max_events_per_hour',
+        'targeting__late_event_days', 'targeting__label_horizon_days',
+        'targeting__session_gap_minutes', 'targeting__new_user_days',
+        'targeting__engaged_percentile', 'targeting__affinity_smoothing', 'targeting__products',
+    ] -%}
+        {%- do parts.append(name ~ '=' ~ tojson(var(name))) -%}
+    {%- endfor -%}
+    {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
+        {%- if node.package_name == project_name and (node.resource_type == 'seed'
+            or (node.resource_type == 'model' and node.language == 'sql'
+                and node.fqn[1] in ['staging', 'intermediate'])
+            or node.name == 'fct_feature_snapshots') -%}
+            {%- do parts.append(node.unique_id ~ '=' ~ node.checksum.checksum) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {#- the project's macros (graph has no macros: the project's namespace lists them) -#}
+    {%- for name in targeting | sort -%}
+        {%- do parts.append(name ~ '=' ~ local_md5(targeting[name].macro.macro_sql)) -%}
+    {%- endfor -%}
+    {{- return(local_md5(parts | join('\n'))) -}}
+{%- endmacro %}
+
+
+{#- The configuration of a per-snapshot model: on DuckDB incremental, the snapshot dates a
+    run computes replacing those dates in the table, then the rows of dates no longer in
+    `current` (or of another feature version, or of a product no longer targeted) deleted.
+    `current` names the model holding the grid's current dates (and roles); `products`,
+    for a model per product, the model holding the products. -#}
+{% macro snapshot_incremental(current, products=none) -%}
+    {{- return(adapter.dispatch('snapshot_incremental', 'targeting')(current, products)) -}}
+{%- endmacro %}
+
+{% macro default__snapshot_incremental(current, products) -%}
+    {%- set hook = "{{ drop_stale_snapshots(ref('" ~ current ~ "')"
+        ~ ((", ref('" ~ products ~ "')") if products else "") ~ ") }}" -%}
+    {{- return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert',
+        'unique_key': 'snapshot_date', 'on_schema_change': 'sync_all_columns',
+        'post_hook': [hook]}) -}}
+{%- endmacro %}
+
+{% macro spark__snapshot_incremental(current, products) -%}
+    {{- return({'materialized': 'table'}) -}}
+{%- endmacro %}
+
+
+{#- The snapshot dates this run computes: none for all of them (a first run, a full
+    refresh, a unit test, Spark), else a list of dates. A date is computed again when it
+    is the latest of `current` (the score snapshot), when the table has no row of it under
+    the current feature version, or (with `match_role`) none with its current role, or
+    (with `products`) none for one of the products. -#}
+{% macro snapshot_dates_to_build(current, products=none, match_role=false) -%}
+    {%- if not execute or model.resource_type == 'unit_test' or not is_incremental() -%}
+        {{- return(none) -}}
+    {%- endif -%}
+    {%- set version = feature_version() -%}
+    {%- set query -%}
+        with
+        current_snapshots as (
+            select distinct snapshot_date{{ ', role' if match_role }} from {{ current }}
+        ),
+        wanted as (
+            select current_snapshots.*{{ ', products.product_id' if products }}
+            from current_snapshots
+            {%- if products %} cross join (select product_id from {{ products }}) as products{% endif %}
+        ),
+        stored as (
+            select distinct snapshot_date{{ ', role' if match_role }}{{ ', product_id' if products }}
+            from {{ this }}
+            where feature_version = '{{ version }}'
+        ),
+        missing as (
+            select * from wanted
+            except
+            select * from stored
+        )
+        select distinct snapshot_date from missing
+        union
+        select max(snapshot_date) from current_snapshots
+        order by 1
+    {%- endset -%}
+    {{- return(run_query(query).columns[0].values() | reject('none') | map('string') | list) -}}
+{%- endmacro %}
+
+
+{#- A filter on `column` to the dates this run computes (true: all of them). -#}
+{% macro snapshot_filter(column, dates) -%}
+    {%- if dates is none -%}
+        true
+    {%- elif not dates -%}
+        false
+    {%- else -%}
+        {{ column }} in ({% for date in dates %}cast('{{ date }}' as date){{ ', ' if not loop.last }}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- post-hook: deletes the rows of snapshot dates no longer in `current`, of another
+    feature version, and (with `products`) of products no longer targeted. -#}
+{% macro drop_stale_snapshots(current, products=none) -%}
+    {%- if not is_incremental() -%}
+        select 1
+    {%- else -%}
+        delete from {{ this }}
+        where
+            snapshot_date not in (select snapshot_date from {{ current }})
+            or feature_version != '{{ feature_version() }}'
+            {%- if products %}
+                or product_id not in (select product_id from {{ products }})
+            {%- endif %}
+    {%- endif -%}
+{%- endmacro %}
