@@ -13,14 +13,16 @@
 {#- The version of the features: the vars that shape them and the code that computes
     them, as an md5 (empty while dbt parses). The snapshot grid itself (origin, interval,
     number of train snapshots, as_of) is not in it: it decides which snapshots exist, not
-    what a snapshot's features are. -#}
+    what a snapshot's features are. Nor is the input folder: new days of data are what a
+    run takes in; history rewritten, or other data in the same warehouse, needs
+    `dbt build --full-refresh` (README, "Daily runs"). -#}
 {% macro feature_version() -%}
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set parts = [] -%}
     {%- for name in [
-        'targeting__raw_path', 'targeting__raw_format', 'targeting__future_cutoff_at',
+        'targeting__future_cutoff_at',
         'targeting__bot_user_agent_share', 'targeting__bot_max_events_per_hour',
         'targeting__late_event_days', 'targeting__label_horizon_days',
         'targeting__session_gap_minutes', 'targeting__new_user_days',

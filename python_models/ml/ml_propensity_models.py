@@ -2,7 +2,9 @@
 
 Learns from fct_training_sample's rows (all of them below targeting__max_training_rows
 per product, else a weighted sample), judges on every row of the test snapshot, read in
-batches with each row's item usage beside it. Logic: targeting.training.train_product.
+batches with each row's item usage beside it. A product whose training inputs (grid
+dates, feature version, settings, code) are those of its stored models keeps them
+(targeting.reuse): a daily run trains nothing. Logic: targeting.training.train_product.
 """
 
 import json
@@ -10,11 +12,17 @@ import json
 import pandas as pd
 
 from targeting.relations import frames_with_usage, table_with_usage, typed_relation, with_item_uses
+from targeting.reuse import decide, grid_dates, inputs_json, training_inputs
 from targeting.training import MODEL_TYPES, TrainingConfig, train_product
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key=["product_id", "model_name"],
+        on_schema_change="sync_all_columns",
+    )
     features = dbt.ref("fct_feature_snapshots")
     sample = dbt.ref("fct_training_sample")
     usage = dbt.ref("int_user_items_windowed")
@@ -30,7 +38,14 @@ def model(dbt, session):
         trained_at=dbt.config.get("trained_at"),
     )
     batch_size = int(dbt.config.get("batch_size"))
-    ((score_date,),) = snapshots.filter("role = 'score'").select("snapshot_date").fetchall()
+    retrain = str(dbt.config.get("retrain")).lower() == "true"
+    max_training_rows = int(dbt.config.get("max_training_rows"))
+    train_dates, test_date, score_date = grid_dates(
+        snapshots.select("role, snapshot_date").fetchall()
+    )
+    feature_versions = features.filter("role in ('train', 'test')").select("feature_version")
+    feature_version = ",".join(v for (v,) in feature_versions.distinct().order("1").fetchall())
+    stored = session.sql(f"select * from {dbt.this}").df() if dbt.is_incremental else None
     sampled = features.join(
         sample.select("user_id, product_id, snapshot_date, sample_weight"),
         "user_id, product_id, snapshot_date",
@@ -38,6 +53,14 @@ def model(dbt, session):
 
     frames = []
     for (product_id,) in products.select("product_id").order("product_id").fetchall():
+        inputs = training_inputs(
+            product_id, config, train_dates, test_date, feature_version, max_training_rows
+        )
+        kept = None if stored is None else stored[stored["product_id"] == product_id]
+        decision = decide(kept, inputs, retrain)
+        if decision.reuse:
+            frames.append(kept.assign(score_snapshot_date=score_date))
+            continue
         product = "product_id = '{}'".format(product_id.replace("'", "''"))
         rows, rows_usage = table_with_usage(
             with_item_uses(sampled.filter(product), usage).order("snapshot_date, user_id")
@@ -46,6 +69,9 @@ def model(dbt, session):
         test_batches = frames_with_usage(
             with_item_uses(test_rows, usage).order("user_id"), batch_size
         )
-        frames.append(train_product(product_id, rows, rows_usage, config, score_date, test_batches))
+        frame = train_product(product_id, rows, rows_usage, config, score_date, test_batches)
+        frames.append(
+            frame.assign(training_reason=decision.reason, training_inputs=inputs_json(inputs))
+        )
     result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return typed_relation(session, result, MODEL_TYPES)

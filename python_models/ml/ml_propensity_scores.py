@@ -2,11 +2,19 @@
 
 Reasons are worded at the score snapshot for the targeting__max_reason_rows best-scored
 users of each product and model. Rows are read in batches with each row's item usage
-beside it, and written in batches. Logic: targeting.scoring.score_product (the stored
-models rebuilt from their JSON).
+beside it, and written in batches. The test scores of a model kept from an earlier run
+(same trained_at) are kept too, not computed again: a daily run scores the score
+snapshot only. Logic: targeting.scoring.score_product (the stored models rebuilt from
+their JSON).
 """
 
-from targeting.relations import collect_batches, frames_with_usage, with_item_uses
+from targeting.relations import (
+    collect_batches,
+    frames_with_usage,
+    kept_test_scores,
+    stored_rows,
+    with_item_uses,
+)
 from targeting.scoring import SCORE_TYPES, score_product
 
 
@@ -20,6 +28,10 @@ def model(dbt, session):
     max_reason_rows = int(dbt.config.get("max_reason_rows"))
     # reads on a connection of their own: the batches are written while they are read
     reader = session.cursor()
+    # the test scores this table holds from the last run, and the models they came from
+    previous = stored_rows(session, str(dbt.this), "role = 'test'")
+    models_frame = models.order("product_id, model_name").df()
+    models_frame, kept = kept_test_scores(models_frame, previous)
 
     def rows_of(product, role):
         rows = features.filter(f"{product} and is_eligible and role = '{role}'")
@@ -27,13 +39,14 @@ def model(dbt, session):
         return lambda: frames_with_usage(relation, batch_size, reader)
 
     def batches():
-        for (product_id,) in models.select("product_id").distinct().order("product_id").fetchall():
+        for product_id in sorted(models_frame["product_id"].unique()):
             product = "product_id = '{}'".format(product_id.replace("'", "''"))
             yield from score_product(
-                models.filter(product).order("model_name").df(),
+                models_frame[models_frame["product_id"] == product_id],
                 rows_of(product, "test"),
                 rows_of(product, "score"),
                 max_reason_rows,
             )
 
-    return collect_batches(session, batches(), SCORE_TYPES, "ml_propensity_scores__batches")
+    scored = collect_batches(session, batches(), SCORE_TYPES, "ml_propensity_scores__batches")
+    return scored if kept is None else scored.union(kept)

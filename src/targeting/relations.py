@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -134,3 +135,61 @@ def split_usage(table: pa.Table) -> tuple[pd.DataFrame, Usage]:
     )
     frame = table.drop_columns([ITEM_USES]).to_pandas(date_as_object=False)
     return frame, Usage(usage)
+
+
+def stored_rows(
+    session: duckdb.DuckDBPyConnection, table: str, where: str = "true"
+) -> duckdb.DuckDBPyRelation | None:
+    """The rows of a table this model wrote on an earlier run (``dbt.this``), or None when
+    there is no such table yet."""
+    try:
+        return session.sql(f"select * from {table} where {where}")
+    except duckdb.CatalogException:
+        return None
+
+
+def kept_test_scores(
+    models: pd.DataFrame, previous: duckdb.DuckDBPyRelation | None
+) -> tuple[pd.DataFrame, duckdb.DuckDBPyRelation | None]:
+    """Which test scores of the last run ``ml_propensity_scores`` keeps.
+
+    A model row kept from an earlier run (``ml_propensity_models``, same ``trained_at``)
+    whose test snapshot the last run scored has the same test scores now: they are kept,
+    and its evaluation fit is taken out of ``models`` so that it scores nothing again.
+    Returns (the models to score, the kept rows or None)."""
+    if previous is None or "trained_at" not in previous.columns or models.empty:
+        return models, None
+    scored = {
+        (product_id, model_name, pd.Timestamp(trained_at), pd.Timestamp(snapshot_date))
+        for product_id, model_name, trained_at, snapshot_date in previous.aggregate(
+            "product_id, model_name, trained_at, snapshot_date",
+            "product_id, model_name, trained_at, snapshot_date",
+        ).fetchall()
+        if trained_at is not None
+    }
+    keep = np.array(
+        [
+            row.status == "ok"
+            and not pd.isna(row.trained_at)
+            and not pd.isna(row.test_snapshot_date)
+            and (
+                row.product_id,
+                row.model_name,
+                pd.Timestamp(row.trained_at),
+                pd.Timestamp(row.test_snapshot_date),
+            )
+            in scored
+            for row in models.itertuples()
+        ],
+        dtype=bool,
+    )
+    if not keep.any():
+        return models, None
+    pairs = ", ".join(
+        "('{}', '{}')".format(*(value.replace("'", "''") for value in pair))
+        for pair in models.loc[keep, ["product_id", "model_name"]].itertuples(index=False)
+    )
+    kept = previous.filter(f"(product_id, model_name) in ({pairs})")
+    to_score = models.copy()
+    to_score["evaluation_model"] = to_score["evaluation_model"].where(~keep, None)
+    return to_score, kept

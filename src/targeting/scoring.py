@@ -39,6 +39,9 @@ SCORE_TYPES = {
     "score": "double",
     "probability": "double",
     **{f"reason_{i}": "varchar" for i in range(1, N_REASONS + 1)},
+    # when the fit that scored the row was trained (ml_propensity_models.trained_at): a run
+    # that reuses a model keeps its test scores (ml_propensity_scores)
+    "trained_at": "timestamp",
 }
 
 # Which fit of a model row scores which role: the evaluation fit the test snapshot, the
@@ -169,6 +172,7 @@ def _score_batch(
             reasons[rank][explained] = texts
     for rank, texts in enumerate(reasons):
         out[f"reason_{rank + 1}"] = texts
+    out["trained_at"] = pd.Timestamp(data["trained_at"]) if data.get("trained_at") else None
     return out
 
 
@@ -205,13 +209,27 @@ def score_product(
 
 
 def stored_models(models: pd.DataFrame, role: str) -> Stored:
-    """(product_id, model_name, fit) of every fitted model row with a fit for ``role``."""
+    """(product_id, model_name, fit) of every fitted model row with a fit for ``role``; each
+    fit also holds its row's ``trained_at`` (as text), which the scores carry."""
     column = ARTIFACT_COLUMNS[role]
     return [
-        (model.product_id, model.model_name, json.loads(getattr(model, column)))
+        (
+            model.product_id,
+            model.model_name,
+            {**json.loads(getattr(model, column)), "trained_at": _text(model)},
+        )
         for model in models.itertuples()
         if model.status == "ok" and isinstance(getattr(model, column), str)
     ]
+
+
+def _text(model: Any) -> str | None:
+    trained_at = getattr(model, "trained_at", None)
+    if trained_at is None or pd.isna(trained_at):
+        return None
+    stamp = pd.Timestamp(trained_at)
+    # UTC without a zone, as the warehouse's timestamp holds it (Spark may read it zoned)
+    return str(stamp.tz_convert(None) if stamp.tzinfo is not None else stamp)
 
 
 def score_stored(

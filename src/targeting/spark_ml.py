@@ -37,6 +37,7 @@ from pyspark.sql import functions as F
 
 from targeting.clusters import cluster_users
 from targeting.relations import ITEM_USES, split_usage
+from targeting.reuse import NO_STORED_MODEL, grid_dates, inputs_json, training_inputs
 from targeting.scoring import ARTIFACT_COLUMNS, SCORE_TYPES, Stored, score_stored, stored_models
 from targeting.spark_settings import (
     PROFILE_TARGET,
@@ -185,6 +186,18 @@ def train_models(inputs: Mapping[str, DataFrame], settings: MlSettings, log: Log
         *features.columns, "sample_weight"
     )
     products = inputs["products"].select("product_id").orderBy("product_id").collect()
+    train_dates, test_date, _ = grid_dates(
+        inputs["snapshots"].select("role", "snapshot_date").collect()
+    )
+    feature_version = ",".join(
+        sorted(
+            row[0]
+            for row in features.filter(F.col("role").isin("train", "test"))
+            .select("feature_version")
+            .distinct()
+            .collect()
+        )
+    )
     # every product's rows with their usage, joined once and read once per product
     training_rows = with_item_uses(sampled, usage).persist()
     test_rows = features.filter((F.col("role") == "test") & F.col("is_eligible"))
@@ -204,6 +217,18 @@ def train_models(inputs: Mapping[str, DataFrame], settings: MlSettings, log: Log
             )
             frame = train_product(
                 product_id, rows, rows_usage, settings.training, score_date, test_batches
+            )
+            # a Spark run trains every model: its tables are built anew each time
+            product_inputs = training_inputs(
+                product_id,
+                settings.training,
+                train_dates,
+                test_date,
+                feature_version,
+                settings.max_training_rows,
+            )
+            frame = frame.assign(
+                training_reason=NO_STORED_MODEL, training_inputs=inputs_json(product_inputs)
             )
             frames.append(frame)
             fitted = ", ".join(frame.loc[frame["status"] == "ok", "model_name"]) or "no model"

@@ -122,6 +122,10 @@ def project_vars(project_dir: Path | str = ".", cli_vars: str | None = None) -> 
     return {**defaults, **parse_cli_vars(cli_vars)}
 
 
+# dbt's hooks are SQL for dbt to run (with this and ref), not settings of the models.
+HOOKS = ("pre_hook", "post_hook", "pre-hook", "post-hook")
+
+
 def model_configs(
     project_dir: Path | str,
     variables: Mapping[str, Any],
@@ -145,7 +149,13 @@ def model_configs(
         "run_started_at": run_started_at,
     }
     models = load_yaml(Path(project_dir) / ML_MODELS_YAML).get("models") or []
-    return {model["name"]: render(model.get("config") or {}, context) for model in models}
+    return {
+        model["name"]: render(
+            {key: value for key, value in (model.get("config") or {}).items() if key not in HOOKS},
+            context,
+        )
+        for model in models
+    }
 
 
 def column_types(project_dir: Path | str, model: str) -> dict[str, str]:
@@ -173,6 +183,8 @@ class MlSettings:
     training: TrainingConfig
     # rows read or scored at a time: the test rows of training, the rows of scoring
     training_batch_rows: int
+    # the training sample's bound (targeting__max_training_rows), one of the training inputs
+    max_training_rows: int
     batch_rows: int
     max_reason_rows: int
     clusters: ClusterSettings
@@ -201,6 +213,7 @@ class MlSettings:
                 trained_at=models["trained_at"],
             ),
             training_batch_rows=int(models["batch_size"]),
+            max_training_rows=int(models["max_training_rows"]),
             batch_rows=int(scores["batch_size"]),
             max_reason_rows=int(scores["max_reason_rows"]),
             clusters=ClusterSettings(

@@ -84,6 +84,8 @@ MODEL_TYPES = {
     "evaluation_model": "varchar",
     "scoring_model": "varchar",
     "trained_at": "timestamp",
+    "training_reason": "varchar",
+    "training_inputs": "varchar",
 }
 OUTPUT_COLUMNS = tuple(MODEL_TYPES)
 
