@@ -10,17 +10,27 @@
     event models are: a Parquet table has no delete). -#}
 
 
-{#- The version of the features: the vars that shape them and the code that computes
-    them, as an md5 (empty while dbt parses). The snapshot grid itself (origin, interval,
+{#- The version of the features: the vars that shape them, the code that computes them
+    and the users' verdicts, as an md5 (empty while dbt parses). The snapshot grid itself (origin, interval,
     number of train snapshots, as_of) is not in it: it decides which snapshots exist, not
     what a snapshot's features are. Nor is the input folder: new days of data are what a
     run takes in; history rewritten, or other data in the same warehouse, needs
     `dbt build --full-refresh` (README, "Daily runs"). -#}
 {% macro feature_version() -%}
+    {#- ref'd while dbt parses, so every model that calls this depends on it -#}
+    {%- set users = ref('int_users_validated') -%}
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{- return('') -}}
     {%- endif -%}
     {%- set parts = [] -%}
+    {#- Users' verdicts (a bot, a duplicate row) are judged on all their events, so a new
+        verdict on an old user changes who is in past snapshots and what their neighbours
+        count: the verdicts are part of the version (their number and a sum of hashes). -#}
+    {%- set verdicts = run_query(
+        "select count(*), coalesce(sum(" ~ hash_bucket("coalesce(user_id, '') || ':' || dq_issue", 4294967296)
+        ~ "), 0) from " ~ users ~ " where dq_issue is not null"
+    ).rows[0] -%}
+    {%- do parts.append('user verdicts=' ~ verdicts[0] ~ ':' ~ verdicts[1]) -%}
     {%- for name in [
         'targeting__future_cutoff_at',
         'targeting__bot_user_agent_share', 'targeting__bot_max_events_per_hour',

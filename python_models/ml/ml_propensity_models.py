@@ -12,7 +12,7 @@ import json
 import pandas as pd
 
 from targeting.relations import frames_with_usage, table_with_usage, typed_relation, with_item_uses
-from targeting.reuse import decide, grid_dates, inputs_json, training_inputs
+from targeting.reuse import decide, grid_dates, inputs_json, training_inputs, utc_now
 from targeting.training import MODEL_TYPES, TrainingConfig, train_product
 
 
@@ -35,7 +35,9 @@ def model(dbt, session):
         min_adopters_for_model=int(dbt.config.get("min_adopters_for_model")),
         latent_factors=int(dbt.config.get("latent_factors")),
         model_params=json.loads(dbt.config.get("model_params")),
-        trained_at=dbt.config.get("trained_at"),
+        # the clock, not run_started_at: dbt renders YAML configs when it parses, and a
+        # run that reuses the parse would stamp its models with an earlier run's time
+        trained_at=utc_now(),
     )
     batch_size = int(dbt.config.get("batch_size"))
     retrain = str(dbt.config.get("retrain")).lower() == "true"

@@ -15,6 +15,7 @@ scores the new score snapshot with them (README, "Daily runs").
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import importlib
 import inspect
@@ -40,6 +41,11 @@ CODE_MODULES = (
 )
 RETRAIN_REQUESTED = "retrain requested (var targeting__retrain)"
 NO_STORED_MODEL = "no stored model for this product (a first build or --full-refresh)"
+
+
+def utc_now() -> str:
+    """The time now (UTC, to the second), as ``trained_at`` holds it."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @cache

@@ -210,7 +210,7 @@ class MlSettings:
                 min_adopters_for_model=int(models["min_adopters_for_model"]),
                 latent_factors=int(models["latent_factors"]),
                 model_params=json.loads(models["model_params"]),
-                trained_at=models["trained_at"],
+                trained_at=started.strftime("%Y-%m-%d %H:%M:%S"),
             ),
             training_batch_rows=int(models["batch_size"]),
             max_training_rows=int(models["max_training_rows"]),
