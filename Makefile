@@ -124,9 +124,11 @@ REPORT ?= reports/lift_report.html
 report: install
 	$(BIN)/python -m targeting.report $(DUCKDB_PATH) $(REPORT)
 
-# The scale benchmark (README, "Scale"): S and M worlds in data/bench, figures in
-# BENCHMARKS.md. S takes about 20 minutes, M over two hours; SIZES=S for S only.
-SIZES ?= S M
+# The scale benchmark (README, "Scale"): demo, S and M worlds in data/bench, figures in
+# BENCHMARKS.md: a full build, the floor, a daily run and a grid-move run per size. S
+# takes about half an hour, M several hours; SIZES=S for S only, SIZES=XS (5k users,
+# 60 days) to try it in minutes.
+SIZES ?= demo S M
 bench: install
 	$(BIN)/python scripts/bench.py --sizes $(SIZES)
 

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import pairwise_distances_chunked, silhouette_score
 from sklearn.preprocessing import StandardScaler
 
 from targeting.threads import single_threaded
@@ -144,14 +144,21 @@ def _best_kmeans(
         if len(matrix) > fit_sample
         else np.arange(len(matrix))
     )
+    # The silhouette's rows are the same for every k (silhouette_score draws them with
+    # RandomState(seed).permutation, as here), and so are their pairwise distances:
+    # computed once, by the very call silhouette_score makes, and handed to it as
+    # precomputed. Only the labels change with k; the scores are the same bits.
     sample_size = min(silhouette_sample, len(matrix))
+    silhouette_rows = np.random.RandomState(seed).permutation(len(matrix))[:sample_size]
+    chunks = list(pairwise_distances_chunked(matrix[silhouette_rows]))
+    distances = chunks[0] if len(chunks) == 1 else np.vstack(chunks)
     fits = []
     for k in ks:
         kmeans = KMeans(n_clusters=k, n_init=10, random_state=seed).fit(matrix[fitted_rows])
         labels = kmeans.predict(matrix) if len(fitted_rows) < len(matrix) else kmeans.labels_
         try:
             score = float(
-                silhouette_score(matrix, labels, sample_size=sample_size, random_state=seed)
+                silhouette_score(distances, labels[silhouette_rows], metric="precomputed")
             )
         except ValueError:
             # The sample can hold a single cluster when one cluster holds nearly everyone.

@@ -53,9 +53,7 @@ feature_values as (
     {%- if features %}
         select
             feature_snapshots.product_id,
-            feature_snapshots.snapshot_date,
             feature_snapshots.role,
-            feature_snapshots.n_population_rows,
             feature_names.feature,
             case feature_names.feature
                 {%- for feature in features %}
@@ -70,9 +68,7 @@ feature_values as (
         -- no numeric feature (or no built feature table yet): no rows
         select
             product_id,
-            snapshot_date,
             role,
-            n_population_rows,
             cast(null as string) as feature,
             cast(null as double) as feature_value
         from feature_snapshots
@@ -81,16 +77,44 @@ feature_values as (
 
 ),
 
-train_values as (
+value_counts as (
 
+    -- one row per product, feature, role and distinct value, with how many sampled rows
+    -- hold it: the sorts below run on these (about a tenth of the rows: most features
+    -- are counts), never on every sampled value
+    select
+        product_id,
+        feature,
+        role,
+        feature_value,
+        count(*) as n_rows
+
+    from feature_values
+    group by product_id, feature, role, feature_value
+
+),
+
+train_value_positions as (
+
+    -- the n sorted train values of a product and feature: the positions a distinct value
+    -- takes among them are first_position .. last_position
     select
         product_id,
         feature,
         feature_value,
-        row_number() over (partition by product_id, feature order by feature_value) as value_position,
-        count(*) over (partition by product_id, feature) as n_values
+        sum(n_rows) over (
+            partition by product_id, feature
+            order by feature_value
+            rows between unbounded preceding and current row
+        ) - n_rows + 1 as first_position,
+        sum(n_rows) over (
+            partition by product_id, feature
+            order by feature_value
+            rows between unbounded preceding and current row
+        ) as last_position,
+        sum(n_rows) over (partition by product_id, feature) as n_values
 
-    from feature_values
+    from value_counts
     where role = 'train' and feature_value is not null
 
 ),
@@ -98,19 +122,18 @@ train_values as (
 train_edges as (
 
     -- the train deciles, discrete (quantile_disc): decile k is the value at position
-    -- ceil(n x k / 10) of the n sorted train values; equal edges merged
-    select distinct
+    -- ceil(n x k / 10) of the n sorted train values; equal edges merged (a distinct
+    -- value is one edge however many deciles fall on it)
+    select
         product_id,
         feature,
         feature_value as edge
 
-    from train_values
+    from train_value_positions
     where
-        value_position in (
-            {%- for k in range(1, 10) %}
-                floor((n_values * {{ k }} + 9) / 10){{ ',' if not loop.last }}
-            {%- endfor %}
-        )
+        {%- for k in range(1, 10) %}
+            {{ 'or ' if not loop.first }}floor((n_values * {{ k }} + 9) / 10) between first_position and last_position
+        {%- endfor %}
 
 ),
 
@@ -123,11 +146,10 @@ values_and_edges as (
         product_id,
         feature,
         role,
-        snapshot_date,
-        n_population_rows,
         feature_value,
+        n_rows,
         0 as is_edge
-    from feature_values
+    from value_counts
 
     union all
 
@@ -135,9 +157,8 @@ values_and_edges as (
         product_id,
         feature,
         cast(null as string) as role,
-        cast(null as date) as snapshot_date,
-        cast(null as bigint) as n_population_rows,
         edge as feature_value,
+        cast(null as bigint) as n_rows,
         1 as is_edge
     from train_edges
 
@@ -149,9 +170,8 @@ binned as (
         product_id,
         feature,
         role,
-        snapshot_date,
-        n_population_rows,
         feature_value,
+        n_rows,
         case
             when feature_value is null then -1
             -- how many train deciles the value lies above
@@ -172,24 +192,99 @@ binned as (
 
 ),
 
+population_sizes as (
+
+    -- per product: the eligible rows of each population and the score snapshot
+    select
+        product_id,
+        coalesce(max(n_population_rows) filter (where role = 'train'), 0) as n_train_rows,
+        coalesce(max(n_population_rows) filter (where role = 'score'), 0) as n_score_rows,
+        max(snapshot_date) filter (where role = 'score') as score_snapshot_date
+
+    from feature_snapshots
+    group by product_id
+
+),
+
+feature_means as (
+
+    -- per product, population and feature, the mean, read from the sample once (exact
+    -- decimal sums: the same means on every run); grouped by role rather than filtered
+    -- by it, since one filter per feature and population is many times slower
+    {%- if features %}
+        select
+            means.product_id,
+            means.role,
+            feature_names.feature,
+            case feature_names.feature
+                {%- for feature in features %}
+                    when '{{ feature }}' then means.mean__{{ feature }}
+                {%- endfor %}
+            end as feature_mean
+        from (
+            select
+                product_id,
+                role
+                {%- for feature in features %},
+                    cast(avg(cast(cast({{ feature }} as double) as decimal(38, 9))) as double)
+                        as mean__{{ feature }}
+                {%- endfor %}
+            from feature_snapshots
+            group by product_id, role
+        ) as means
+        cross join (
+            values {% for feature in features %}('{{ feature }}'){{ ', ' if not loop.last }}{% endfor %}
+        ) as feature_names (feature)
+    {%- else %}
+        select
+            product_id,
+            role,
+            cast(null as string) as feature,
+            cast(null as double) as feature_mean
+        from feature_snapshots
+        where false
+    {%- endif %}
+
+),
+
 populations as (
 
     select
-        product_id,
-        feature,
-        coalesce(max(n_population_rows) filter (where role = 'train'), 0) as n_train_rows,
-        coalesce(max(n_population_rows) filter (where role = 'score'), 0) as n_score_rows,
-        count(*) filter (where role = 'train') as n_train_sampled,
-        count(*) filter (where role = 'score') as n_score_sampled,
-        count(*) filter (where role = 'train' and feature_value is null) as n_train_nulls,
-        count(*) filter (where role = 'score' and feature_value is null) as n_score_nulls,
-        -- exact decimal sums: the same means on every run
-        cast(avg(cast(feature_value as decimal(38, 9))) filter (where role = 'train') as double) as train_mean,
-        cast(avg(cast(feature_value as decimal(38, 9))) filter (where role = 'score') as double) as score_mean,
-        max(snapshot_date) filter (where role = 'score') as score_snapshot_date
+        value_totals.product_id,
+        value_totals.feature,
+        population_sizes.n_train_rows,
+        population_sizes.n_score_rows,
+        value_totals.n_train_sampled,
+        value_totals.n_score_sampled,
+        value_totals.n_train_nulls,
+        value_totals.n_score_nulls,
+        train_means.feature_mean as train_mean,
+        score_means.feature_mean as score_mean,
+        population_sizes.score_snapshot_date
 
-    from binned
-    group by product_id, feature
+    from (
+        select
+            product_id,
+            feature,
+            coalesce(sum(n_rows) filter (where role = 'train'), 0) as n_train_sampled,
+            coalesce(sum(n_rows) filter (where role = 'score'), 0) as n_score_sampled,
+            coalesce(sum(n_rows) filter (where role = 'train' and feature_value is null), 0) as n_train_nulls,
+            coalesce(sum(n_rows) filter (where role = 'score' and feature_value is null), 0) as n_score_nulls
+        from value_counts
+        group by product_id, feature
+    ) as value_totals
+    inner join population_sizes
+        on value_totals.product_id = population_sizes.product_id
+    left join feature_means as train_means
+        on
+            value_totals.product_id = train_means.product_id
+            and value_totals.feature = train_means.feature
+            and train_means.role = 'train'
+    left join feature_means as score_means
+        on
+            value_totals.product_id = score_means.product_id
+            and value_totals.feature = score_means.feature
+            and score_means.role = 'score'
 
 ),
 
@@ -199,10 +294,16 @@ bin_shares as (
         binned.product_id,
         binned.feature,
         binned.bin,
-        greatest(count(*) filter (where binned.role = 'train') / any_value(populations.n_train_sampled), 0.0001)
-            as train_share,
-        greatest(count(*) filter (where binned.role = 'score') / any_value(populations.n_score_sampled), 0.0001)
-            as score_share
+        greatest(
+            coalesce(sum(binned.n_rows) filter (where binned.role = 'train'), 0)
+            / any_value(populations.n_train_sampled),
+            0.0001
+        ) as train_share,
+        greatest(
+            coalesce(sum(binned.n_rows) filter (where binned.role = 'score'), 0)
+            / any_value(populations.n_score_sampled),
+            0.0001
+        ) as score_share
 
     from binned
     inner join populations
