@@ -9,7 +9,7 @@ import json
 
 import pandas as pd
 
-from targeting.relations import frames_with_usage, table_with_usage, typed_relation, with_item_uses
+from targeting.relations import frames_with_usage, table_and_usage, typed_relation, with_item_uses
 from targeting.training import MODEL_TYPES, TrainingConfig, train_product
 
 
@@ -39,8 +39,8 @@ def model(dbt, session):
     frames = []
     for (product_id,) in products.select("product_id").order("product_id").fetchall():
         product = "product_id = '{}'".format(product_id.replace("'", "''"))
-        rows, rows_usage = table_with_usage(
-            with_item_uses(sampled.filter(product), usage).order("snapshot_date, user_id")
+        rows, rows_usage = table_and_usage(
+            sampled.filter(product).order("snapshot_date, user_id"), usage
         )
         test_rows = features.filter(f"{product} and role = 'test' and is_eligible")
         test_batches = frames_with_usage(
