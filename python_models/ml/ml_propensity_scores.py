@@ -1,9 +1,9 @@
 """Scores of every eligible user at the test and score snapshots, per product x model.
 
-Reasons are worded at the score snapshot for the targeting__max_reason_rows best-scored
-users of each product and model. Rows are read in batches with each row's item usage
-beside it, and written in batches. Logic: targeting.scoring.score_product (the stored
-models rebuilt from their JSON).
+Reasons are worded for each product's champion at the score snapshot, for its
+targeting__max_reason_rows best-scored users. Rows are read once, in batches with each
+row's item usage beside it, and written in batches. Logic:
+targeting.scoring.score_product (the stored models rebuilt from their JSON).
 """
 
 from targeting.relations import collect_batches, frames_with_usage, with_item_uses
