@@ -26,6 +26,7 @@ from targeting.calibration import apply_calibration
 from targeting.candidates import MODEL_CLASSES
 from targeting.encoding import FeatureEncoder, Usage
 from targeting.metrics import ranking_order
+from targeting.progress import Progress
 from targeting.threads import single_threaded
 
 N_REASONS = 3
@@ -195,10 +196,14 @@ def score_product(
     acting on.
     """
     champion = reason_model(models)
+    progress = None
     for role, batches in (("test", test_batches), ("score", score_batches_of)):
         stored = stored_models(models, role)
         if not stored:
             continue
+        progress = progress or Progress(f"ml_propensity_scores {stored[0][0]}")
+        names = ", ".join(name for _, name, _ in stored)
+        progress(f"{role} snapshot: scoring with {names}")
         loaded = [load_model(data) for _, _, data in stored]
         explained = [role == "score" and name == champion for _, name, _ in stored]
         reason_user_ids = [
@@ -208,14 +213,18 @@ def score_product(
             _BestRows(max_reason_rows) if explain and max_reason_rows is not None else None
             for explain in explained
         ]
+        n_rows = 0
         for batch, usage in batches():
             if not len(batch):
                 continue
             scored = _scored(stored, batch, usage, reason_user_ids, loaded)
             for (out, encoder, matrix), held in zip(scored, best, strict=True):
                 yield out if held is None else held.add(out, batch, usage, encoder, matrix)
-        for held, (encoder, model) in zip(best, loaded, strict=True):
+            n_rows += len(batch)
+            progress(f"{role} snapshot: {n_rows:,} rows scored")
+        for held, (encoder, model), (_, name, _) in zip(best, loaded, stored, strict=True):
             if held is not None and held.out is not None:
+                progress(f"wording the reasons of {name}'s {len(held.out):,} best-scored users")
                 yield held.worded(encoder, model)
 
 
