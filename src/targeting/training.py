@@ -159,7 +159,7 @@ def train_product(
     }
 
     evaluation_split = _split(features, train_dates)
-    test_rows = _labeled(features[features["snapshot_date"] == test_date])
+    evaluation_labels = _labeled(evaluation_split.fit_rows)["label"]
     n_train_positives = int(_labeled(features[features["role"] == "train"])["label"].sum())
     is_cold_start = n_train_positives < config.min_adopters_for_model
     encoder, evaluation = _fit_candidates(evaluation_split, usage, config, progress, "evaluation")
@@ -168,7 +168,9 @@ def train_product(
         _score_test(
             fitted,
             encoder,
-            [(test_rows, usage)] if test_batches is None else test_batches,
+            [(features[features["snapshot_date"] == test_date], usage)]
+            if test_batches is None
+            else test_batches,
             progress,
         )
         if encoder is not None and test_date is not None
@@ -183,8 +185,8 @@ def train_product(
             "status": fit.status,
             "status_reason": fit.reason,
             "is_cold_start": is_cold_start,
-            "n_train_rows": len(_labeled(evaluation_split.fit_rows)),
-            "n_train_positives": int(_labeled(evaluation_split.fit_rows)["label"].sum()),
+            "n_train_rows": len(evaluation_labels),
+            "n_train_positives": int(evaluation_labels.sum()),
             "n_validation_rows": len(evaluation_split.validation_rows),
             "n_validation_positives": int(evaluation_split.validation_rows["label"].sum()),
             "validation_snapshot_date": _date(evaluation_split.validation_date),
