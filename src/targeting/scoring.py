@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -209,7 +210,7 @@ def score_product(
         reason_user_ids = [
             None if explain and max_reason_rows is None else set() for explain in explained
         ]
-        best = [
+        tops = [
             _BestRows(max_reason_rows) if explain and max_reason_rows is not None else None
             for explain in explained
         ]
@@ -218,14 +219,15 @@ def score_product(
             if not len(batch):
                 continue
             scored = _scored(stored, batch, usage, reason_user_ids, loaded)
-            for (out, encoder, matrix), held in zip(scored, best, strict=True):
-                yield out if held is None else held.add(out, batch, usage, encoder, matrix)
+            for (out, encoder, matrix), top in zip(scored, tops, strict=True):
+                yield out if top is None else top.add(out, batch, usage, encoder, matrix)
             n_rows += len(batch)
             progress(f"{role} snapshot: {n_rows:,} rows scored")
-        for held, (encoder, model), (_, name, _) in zip(best, loaded, stored, strict=True):
-            if held is not None and held.out is not None:
-                progress(f"wording the reasons of {name}'s {len(held.out):,} best-scored users")
-                yield held.worded(encoder, model)
+        for top, (encoder, model), (_, name, _) in zip(tops, loaded, stored, strict=True):
+            if top is not None and top.held is not None:
+                n_held = len(top.held.out)
+                progress(f"wording the reasons of {name}'s {n_held:,} best-scored users")
+                yield top.worded(encoder, model)
 
 
 def reason_model(models: pd.DataFrame) -> str | None:
@@ -282,17 +284,40 @@ def _scored(
         yield out, encoder, matrix
 
 
+@dataclass
+class _Held:
+    """Scored rows (columns ``SCORE_TYPES``) with what wording their reasons needs: their
+    feature values, encoded rows and latent factors (their usage is not kept)."""
+
+    out: pd.DataFrame
+    rows: pd.DataFrame
+    matrix: np.ndarray
+    latent: np.ndarray | None
+
+    def take(self, positions: np.ndarray) -> _Held:
+        return _Held(
+            self.out.iloc[positions].reset_index(drop=True),
+            self.rows.iloc[positions].reset_index(drop=True),
+            self.matrix[positions],
+            None if self.latent is None else self.latent[positions],
+        )
+
+    def __add__(self, other: _Held) -> _Held:
+        return _Held(
+            pd.concat([self.out, other.out], ignore_index=True),
+            pd.concat([self.rows, other.rows], ignore_index=True),
+            np.concatenate([self.matrix, other.matrix]),
+            None if self.latent is None else np.concatenate([self.latent, other.latent]),
+        )
+
+
 class _BestRows:
-    """One model's ``limit`` best-scored rows so far (score descending, then user_id),
-    held back with what wording their reasons needs: their feature values, encoded rows
-    and latent factors (their usage is not kept)."""
+    """One model's ``limit`` best-scored rows so far (score descending, then user_id, as
+    the marts rank), held back to be worded once every batch is scored."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        self.out: pd.DataFrame | None = None
-        self.rows: pd.DataFrame | None = None
-        self.matrix: np.ndarray | None = None
-        self.latent: np.ndarray | None = None
+        self.held: _Held | None = None
 
     @single_threaded
     def add(
@@ -306,39 +331,26 @@ class _BestRows:
         """Hold the rows of the batch's scores ``out`` that are among the best so far;
         return the rows that are not, or no longer, without reasons."""
         # only the batch's own best rows can be among the best of all
-        candidates = ranking_order(out["score"].to_numpy(), out["user_id"].to_numpy())
-        candidates = np.sort(candidates[: self.limit])
-        rows = batch.iloc[candidates].reset_index(drop=True)
-        parts = [
-            (self.out, self.rows, self.matrix, self.latent),
-            (
-                out.iloc[candidates].reset_index(drop=True),
-                rows,
-                matrix[candidates],
-                encoder.latent(rows, usage),
-            ),
-        ]
-        if self.out is None:
-            parts = parts[1:]
-        held_out = pd.concat([part[0] for part in parts], ignore_index=True)
-        order = ranking_order(held_out["score"].to_numpy(), held_out["user_id"].to_numpy())
-        keep, drop = order[: self.limit], order[self.limit :]
-        held_rows = pd.concat([part[1] for part in parts], ignore_index=True)
-        self.out, self.rows = held_out.iloc[keep], held_rows.iloc[keep]
-        self.matrix = np.concatenate([part[2] for part in parts])[keep]
-        latent = [part[3] for part in parts]
-        self.latent = None if latent[0] is None else np.concatenate(latent)[keep]
-        self.out, self.rows = self.out.reset_index(drop=True), self.rows.reset_index(drop=True)
+        best = ranking_order(out["score"].to_numpy(), out["user_id"].to_numpy())[: self.limit]
+        best = np.sort(best)
+        rows = batch.iloc[best].reset_index(drop=True)
+        scored = out.iloc[best].reset_index(drop=True)
+        held = _Held(scored, rows, matrix[best], encoder.latent(rows, usage))
+        if self.held is not None:
+            held = self.held + held
+        order = ranking_order(held.out["score"].to_numpy(), held.out["user_id"].to_numpy())
+        self.held = held.take(order[: self.limit])
         others = np.ones(len(out), dtype=bool)
-        others[candidates] = False
-        return pd.concat([out[others], held_out.iloc[drop]], ignore_index=True)
+        others[best] = False
+        return pd.concat([out[others], held.out.iloc[order[self.limit :]]], ignore_index=True)
 
     @single_threaded
     def worded(self, encoder: FeatureEncoder, model: Any) -> pd.DataFrame:
         """The rows held, best first, with their reasons."""
-        out = self.out.copy()
-        contributions = model.contributions(self.matrix)
-        texts = top_reasons(contributions, encoder, self.rows, None, latent=self.latent)
+        held = self.held
+        out = held.out.copy()
+        contributions = model.contributions(held.matrix)
+        texts = top_reasons(contributions, encoder, held.rows, None, latent=held.latent)
         for rank, reasons in enumerate(texts):
             out[f"reason_{rank + 1}"] = reasons
         return out
