@@ -11,7 +11,7 @@ import json
 
 import pandas as pd
 
-from targeting.relations import frames_with_usage, table_with_usage, typed_relation, with_item_uses
+from targeting.relations import frames_with_usage, table_and_usage, typed_relation, with_item_uses
 from targeting.reuse import decide, grid_dates, inputs_json, training_inputs, utc_now
 from targeting.training import MODEL_TYPES, TrainingConfig, train_product
 
@@ -64,8 +64,8 @@ def model(dbt, session):
             frames.append(kept.assign(score_snapshot_date=score_date))
             continue
         product = "product_id = '{}'".format(product_id.replace("'", "''"))
-        rows, rows_usage = table_with_usage(
-            with_item_uses(sampled.filter(product), usage).order("snapshot_date, user_id")
+        rows, rows_usage = table_and_usage(
+            sampled.filter(product).order("snapshot_date, user_id"), usage
         )
         test_rows = features.filter(f"{product} and role = 'test' and is_eligible")
         test_batches = frames_with_usage(

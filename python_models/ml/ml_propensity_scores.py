@@ -1,11 +1,11 @@
 """Scores of every eligible user at the test and score snapshots, per product x model.
 
-Reasons are worded at the score snapshot for the targeting__max_reason_rows best-scored
-users of each product and model. Rows are read in batches with each row's item usage
-beside it, and written in batches. The test scores of a model kept from an earlier run
-(same trained_at) are kept too, not computed again: a daily run scores the score
-snapshot only. Logic: targeting.scoring.score_product (the stored models rebuilt from
-their JSON).
+Reasons are worded for each product's champion at the score snapshot, for its
+targeting__max_reason_rows best-scored users. Rows are read once, in batches with each
+row's item usage beside it, and written in batches. The test scores of a model kept from
+an earlier run (same trained_at) are kept too, not computed again: a daily run scores the
+score snapshot only. Logic: targeting.scoring.score_product (the stored models rebuilt
+from their JSON).
 """
 
 from targeting.relations import (

@@ -74,34 +74,67 @@ class Usage:
 
     def __init__(self, usage: pd.DataFrame | None = None) -> None:
         usage = usage if usage is not None else pd.DataFrame(columns=list(USAGE_COLUMNS))
-        pairs = _pair_keys(usage["user_id"], usage["snapshot_date"])
-        self._pairs, pair_codes = _codes(pairs)
-        items = (usage["item_kind"].astype(str) + ":" + usage["item"].astype(str)).to_numpy()
-        self.items, item_codes = _codes(items)
+        self._pairs = _PairIndex(usage["user_id"], usage["snapshot_date"])
+        self.items, item_codes = _item_codes(usage["item_kind"], usage["item"])
         values = np.log1p(pd.to_numeric(usage["uses_90d"]).to_numpy(dtype="float64"))
         # an empty row and column at the end: for pairs without usage, items never used
         self._matrix = sp.csr_matrix(
-            (values, (pair_codes, item_codes)),
-            shape=(len(self._pairs) + 1, len(self.items) + 1),
+            (values, (self._pairs.codes, item_codes)),
+            shape=(self._pairs.size + 1, len(self.items) + 1),
         )
 
     def rows(self, frame: pd.DataFrame, items: Sequence[str]) -> sp.csr_matrix:
         """Rows of ``frame`` x ``items``."""
-        positions = self._pairs.get_indexer(_pair_keys(frame["user_id"], frame["snapshot_date"]))
-        positions[positions < 0] = len(self._pairs)
+        positions = self._pairs.positions(frame["user_id"], frame["snapshot_date"])
+        positions[positions < 0] = self._pairs.size
         columns = self.items.get_indexer(pd.Index(list(items), dtype=object))
         columns[columns < 0] = len(self.items)
         return self._matrix[positions][:, columns]
 
 
-def _pair_keys(user_ids: pd.Series, dates: pd.Series) -> pd.Index:
-    day = pd.to_datetime(pd.Series(dates)).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-    return pd.Index(pd.Series(user_ids).astype(str).to_numpy(dtype=object) + "@" + day)
+class _PairIndex:
+    """Positions of (user_id, day) pairs, keyed by numbers rather than by text: a user's
+    number times the number of days plus the day's number (text keys cost seconds)."""
+
+    def __init__(self, user_ids: pd.Series, dates: pd.Series) -> None:
+        user_codes, users = pd.factorize(_user_keys(user_ids))
+        day_codes, days = pd.factorize(_day_numbers(dates))
+        self._users, self._days = pd.Index(users, dtype=object), pd.Index(days)
+        self.codes, pairs = pd.factorize(user_codes.astype("int64") * len(days) + day_codes)
+        self._pairs = pd.Index(pairs)
+        self.size = len(pairs)
+
+    def positions(self, user_ids: pd.Series, dates: pd.Series) -> np.ndarray:
+        """Each pair's position, -1 for a pair without usage."""
+        users = self._users.get_indexer(_user_keys(user_ids))
+        days = self._days.get_indexer(_day_numbers(dates))
+        keys = users.astype("int64") * len(self._days) + days
+        keys[(users < 0) | (days < 0)] = -1
+        return self._pairs.get_indexer(keys)
 
 
-def _codes(values: np.ndarray | pd.Index) -> tuple[pd.Index, np.ndarray]:
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=True)
-    return pd.Index(uniques), codes
+def _user_keys(user_ids: pd.Series) -> np.ndarray:
+    return pd.Series(user_ids).astype(str).to_numpy(dtype=object)
+
+
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    """Days since 1970-01-01 (a timestamp counts as its day)."""
+    return pd.to_datetime(pd.Series(dates)).to_numpy(dtype="datetime64[D]").astype("int64")
+
+
+def _item_codes(kinds: pd.Series, items: pd.Series) -> tuple[pd.Index, np.ndarray]:
+    """(the items, ``<kind>:<item>`` in sorted order; each row's item's position): the text
+    is made once per distinct (kind, item), not once per row."""
+    kind_codes, kind_names = pd.factorize(pd.Series(kinds).astype(str))
+    item_codes, item_names = pd.factorize(pd.Series(items).astype(str))
+    pair_codes, pairs = pd.factorize(kind_codes.astype("int64") * len(item_names) + item_codes)
+    names = np.array(
+        [f"{kind_names[p // len(item_names)]}:{item_names[p % len(item_names)]}" for p in pairs],
+        dtype=object,
+    )
+    # two (kind, item) pairs may read alike ("a:b" + "c", "a" + "b:c"): one item
+    sorted_names = pd.Index(sorted(set(names)), dtype=object)
+    return sorted_names, sorted_names.get_indexer(names)[pair_codes]
 
 
 @dataclass
@@ -141,8 +174,9 @@ class FeatureEncoder:
             if known.size < values.size:
                 encoder.missing_indicators.append(column)
         for column in categorical:
-            counts = pd.Series(_text(frame[column])).dropna().value_counts()
-            encoder.categorical[column] = sorted(counts.index[counts >= min_level_rows])
+            codes, texts = _text_codes(frame[column])
+            counts = np.bincount(codes[codes >= 0], minlength=len(texts))
+            encoder.categorical[column] = sorted(texts[counts >= min_level_rows])
         if usage is not None and latent_factors > 0:
             encoder._fit_latent(frame, usage, latent_factors, seed)
         raw, names = encoder._raw(frame, usage)
@@ -176,18 +210,20 @@ class FeatureEncoder:
     def _raw(self, frame: pd.DataFrame, usage: Usage | None) -> tuple[np.ndarray, list[str]]:
         """Every candidate column before standardization, with its name."""
         blocks, names = [], []
+        missing: dict[str, np.ndarray] = {}
         for column, median in zip(self.numeric, self.medians, strict=True):
             values = _numeric(frame[column]) if column in frame else np.full(len(frame), np.nan)
-            blocks.append(_signed_log(np.where(np.isnan(values), median, values)))
+            missing[column] = np.isnan(values)
+            blocks.append(_signed_log(np.where(missing[column], median, values)))
             names.append(column)
-        for column in self.missing_indicators:
-            values = _numeric(frame[column]) if column in frame else np.full(len(frame), np.nan)
-            blocks.append(np.isnan(values).astype("float64"))
+        for column in self.missing_indicators:  # numeric columns, whose nulls are known
+            blocks.append(missing[column].astype("float64"))
             names.append(f"{column}=missing")
         for column, levels in self.categorical.items():
-            values = _text(frame[column]) if column in frame else None
+            codes, texts = _text_codes(frame[column]) if column in frame else (None, [])
+            code_of = {text: code for code, text in enumerate(texts)}
             for level in levels:
-                hit = np.zeros(len(frame)) if values is None else (values == level)
+                hit = np.zeros(len(frame)) if codes is None else codes == code_of.get(level, -2)
                 blocks.append(np.asarray(hit, dtype="float64"))
                 names.append(f"{column}={level}")
         if self.latent_items:
@@ -210,8 +246,11 @@ class FeatureEncoder:
         raw, names = self._raw(frame, usage)
         position = {name: i for i, name in enumerate(names)}
         columns = [position[name] for name in self.names]
-        matrix = (raw[:, columns] - np.asarray(self.means)) / np.asarray(self.scales)
-        return np.clip(matrix, -CLIP, CLIP)
+        # in place, step by step: the same operations (and bits) as one expression
+        matrix = raw[:, columns]
+        matrix -= np.asarray(self.means)
+        matrix /= np.asarray(self.scales)
+        return np.clip(matrix, -CLIP, CLIP, out=matrix)
 
     def describe(
         self,
@@ -219,8 +258,10 @@ class FeatureEncoder:
         usage: Usage | None,
         rows: np.ndarray,
         columns: np.ndarray,
+        latent: np.ndarray | None = None,
     ) -> np.ndarray:
-        """``<feature>=<value>`` as a person reads it, for each (row, encoded column) pair.
+        """``<feature>=<value>`` as a person reads it, for each (row, encoded column) pair;
+        ``latent``: the frame's latent factors (``latent``) when its usage is not at hand.
 
         Always the row's own value of the feature: a count, not its log; for an indicator
         the value of the feature it stands for, since an indicator pushes the score up as
@@ -228,7 +269,8 @@ class FeatureEncoder:
         reads ``plan=pro``); ``missing`` for a null; latent factors their projection.
         """
         texts = np.empty(len(rows), dtype=object)
-        latent = None
+        if latent is None and any(self.names[c].startswith("latent_") for c in set(columns)):
+            latent = self._latent(frame, usage)
         for column in np.unique(columns):
             selected = columns == column
             name = self.names[column]
@@ -236,20 +278,23 @@ class FeatureEncoder:
                 feature = name.split("=", 1)[0]
                 picked = frame[feature].iloc[rows[selected]] if feature in frame else None
                 if picked is None:
-                    words = ["missing"] * int(selected.sum())
+                    texts[selected] = f"{feature}=missing"
                 elif feature in self.categorical:
-                    words = ["missing" if v is None else v for v in _text(picked)]
+                    codes, levels = _text_codes(picked)
+                    texts[selected] = _worded(feature, np.append(levels, "missing"), codes)
                 else:
-                    words = [_format_number(v) for v in _numeric(picked)]
-                texts[selected] = [f"{feature}={word}" for word in words]
+                    texts[selected] = _numbers_worded(feature, _numeric(picked))
                 continue
             if name.startswith("latent_"):
-                latent = self._latent(frame, usage) if latent is None else latent
                 values = np.asarray(latent[rows[selected], int(name.removeprefix("latent_")) - 1])
             else:
                 values = _numeric(frame[name].iloc[rows[selected]])
-            texts[selected] = [f"{name}={_format_number(v)}" for v in values.ravel()]
+            texts[selected] = _numbers_worded(name, values.ravel())
         return texts
+
+    def latent(self, frame: pd.DataFrame, usage: Usage | None) -> np.ndarray | None:
+        """The rows' latent factors (as ``describe`` words them); None without any."""
+        return self._latent(frame, usage) if self.latent_items else None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -263,14 +308,32 @@ def _numeric(series: pd.Series) -> np.ndarray:
     return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
-def _text(series: pd.Series) -> np.ndarray:
-    """Values as text (levels are learned and matched as text), nulls as None."""
-    values = series.astype("object")
-    return np.where(values.isna(), None, values.astype(str)).astype(object)
+def _text_codes(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Values as text (levels are learned and matched as text): (each value's position
+    among the distinct texts, -1 for a null; the distinct texts, sorted). Each distinct
+    value is made text once, not each row."""
+    codes, uniques = pd.factorize(series)
+    texts = pd.Series(uniques, dtype=object).astype(str).to_numpy(dtype=object)
+    distinct, position = np.unique(texts, return_inverse=True)
+    # a null's code -1 picks the -1 appended
+    return np.append(position, -1)[codes], distinct.astype(object)
 
 
 def _signed_log(values: np.ndarray) -> np.ndarray:
     return np.sign(values) * np.log1p(np.abs(values))
+
+
+def _worded(name: str, words: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``name=word`` of each code's word: one text per distinct word, shared."""
+    texts = np.array([f"{name}={word}" for word in words], dtype=object)
+    return texts[codes]
+
+
+def _numbers_worded(name: str, values: np.ndarray) -> np.ndarray:
+    """``name=<number>`` of each value (``_format_number``), each distinct value worded
+    once: most features hold a few distinct counts."""
+    distinct, codes = np.unique(values, return_inverse=True)  # NaNs come last, and alike
+    return _worded(name, np.array([_format_number(v) for v in distinct], dtype=object), codes)
 
 
 def _format_number(value: float) -> str:

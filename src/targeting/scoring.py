@@ -8,14 +8,16 @@ memory stays bounded whatever the number of users.
 Reasons are the encoded features that pushed a user's score up the most (positive
 contributions only, at most ``n_reasons``), worded as a person reads them:
 ``n_teammates_adopted=3``, ``industry=software``, ``recency_days=missing``. They are
-worded for the score snapshot, where people act on the list, and there for the
-best-scored users up to a bound (``score_product``).
+worded for the score snapshot, where people act on the list, for the champion, whose
+list it is (``fct_ranked_targets``), and there for its best-scored users up to a bound
+(``score_product``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,6 +27,7 @@ from targeting.calibration import apply_calibration
 from targeting.candidates import MODEL_CLASSES
 from targeting.encoding import FeatureEncoder, Usage
 from targeting.metrics import ranking_order
+from targeting.progress import Progress
 from targeting.threads import single_threaded
 
 N_REASONS = 3
@@ -73,13 +76,15 @@ def top_reasons(
     contributions: np.ndarray,
     encoder: FeatureEncoder,
     rows: pd.DataFrame,
-    usage: Usage,
+    usage: Usage | None,
     n_reasons: int = N_REASONS,
+    latent: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """``n_reasons`` arrays of reason texts (None where fewer features pushed up).
 
     A feature and its missing indicator can word the same (``recency_days=missing``):
-    a row never gets the same reason twice.
+    a row never gets the same reason twice. ``latent``: the rows' latent factors
+    (``FeatureEncoder.latent``) when their usage is not at hand.
     """
     n_rows, n_columns = contributions.shape
     reasons = [np.full(n_rows, None, dtype=object) for _ in range(n_reasons)]
@@ -88,24 +93,20 @@ def top_reasons(
     # largest first; ties in column order, so the wording never depends on the sort
     n_candidates = min(2 * n_reasons, n_columns)
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :n_candidates]
-    candidates = []
-    for rank in range(n_candidates):
-        columns = order[:, rank]
-        texts = np.full(n_rows, None, dtype=object)
-        pushed_up = np.flatnonzero(contributions[np.arange(n_rows), columns] > 0)
-        if pushed_up.size:
-            texts[pushed_up] = encoder.describe(rows, usage, pushed_up, columns[pushed_up])
-        candidates.append(texts)
-    for row in range(n_rows):
-        kept: list[str] = []
-        for texts in candidates:
-            text = texts[row]
-            if text is not None and text not in kept:
-                kept.append(text)
-                if len(kept) == n_reasons:
-                    break
-        for rank, text in enumerate(kept):
-            reasons[rank][row] = text
+    # every (row, rank) whose column pushed the score up, worded in one call
+    present = np.take_along_axis(contributions, order, axis=1) > 0
+    row_of, rank_of = np.nonzero(present)
+    texts = np.full((n_rows, n_candidates), None, dtype=object)
+    texts[row_of, rank_of] = encoder.describe(rows, usage, row_of, order[row_of, rank_of], latent)
+    # a text already worded at a better rank of the row is no reason again
+    for rank in range(1, n_candidates):
+        for earlier in range(rank):
+            present[:, rank] &= ~(present[:, earlier] & (texts[:, rank] == texts[:, earlier]))
+    position = np.cumsum(present, axis=1)
+    for reason, out in enumerate(reasons):
+        hit = present & (position == reason + 1)
+        worded = np.flatnonzero(hit.any(axis=1))
+        out[worded] = texts[worded, hit[worded].argmax(axis=1)]
     return reasons
 
 
@@ -159,11 +160,12 @@ def _score_batch(
             "probability": apply_calibration(score, data["calibration"]),
         }
     )
-    explained = (
-        np.arange(len(batch))
-        if reason_user_ids is None
-        else np.flatnonzero(batch["user_id"].isin(reason_user_ids).to_numpy())
-    )
+    if reason_user_ids is None:
+        explained = np.arange(len(batch))
+    elif not reason_user_ids:
+        explained = np.arange(0)
+    else:
+        explained = np.flatnonzero(batch["user_id"].isin(reason_user_ids).to_numpy())
     reasons = [np.full(len(batch), None, dtype=object) for _ in range(N_REASONS)]
     if explained.size:
         rows = batch.iloc[explained]
@@ -187,25 +189,57 @@ def score_product(
 ) -> Iterator[pd.DataFrame]:
     """Every fitted model of one product on its eligible test and score rows.
 
-    The batches, each (rows, their usage), come from callables, so the score rows can be
-    read twice: once to find each model's ``max_reason_rows`` best-scored users, whose
-    reasons are then worded (LightGBM's contributions cost far more than its scores).
-    None words every user's reasons. Test rows get no reasons: they are for judging the
-    model, not for acting on. Every pass scores all the models of the product at once,
-    and models fitted on the same split share one encoding of each batch.
+    The batches, each (rows, their usage), come from callables; each is read once. Every
+    batch is scored by all the models of the product at once, and models fitted on the
+    same split share one encoding of it. Reasons are worded for the champion only (the
+    model whose scores the marts rank), at the score snapshot, for its
+    ``max_reason_rows`` best-scored users (score descending, then user_id, as the marts
+    rank): the rows that may still be among them are held back, with what wording needs,
+    and yielded worded once every batch is scored (LightGBM's contributions cost far more
+    than its scores); the others are yielded as they are scored. None words every row of
+    the champion. Test rows get no reasons: they are for judging the model, not for
+    acting on.
     """
+    champion = reason_model(models)
+    progress = None
     for role, batches in (("test", test_batches), ("score", score_batches_of)):
         stored = stored_models(models, role)
         if not stored:
             continue
-        reason_user_ids: list[set[str] | None] = [set()] * len(stored)
-        if role == "score" and max_reason_rows is None:
-            reason_user_ids = [None] * len(stored)
-        elif role == "score":
-            reason_user_ids = _top_user_ids(stored, batches(), max_reason_rows)
+        progress = progress or Progress(f"ml_propensity_scores {stored[0][0]}")
+        names = ", ".join(name for _, name, _ in stored)
+        progress(f"{role} snapshot: scoring with {names}")
+        loaded = [load_model(data) for _, _, data in stored]
+        explained = [role == "score" and name == champion for _, name, _ in stored]
+        reason_user_ids = [
+            None if explain and max_reason_rows is None else set() for explain in explained
+        ]
+        tops = [
+            _BestRows(max_reason_rows) if explain and max_reason_rows is not None else None
+            for explain in explained
+        ]
+        n_rows = 0
         for batch, usage in batches():
-            if len(batch):
-                yield from score_stored(stored, batch, usage, reason_user_ids)
+            if not len(batch):
+                continue
+            scored = _scored(stored, batch, usage, reason_user_ids, loaded)
+            for (out, encoder, matrix), top in zip(scored, tops, strict=True):
+                yield out if top is None else top.add(out, batch, usage, encoder, matrix)
+            n_rows += len(batch)
+            progress(f"{role} snapshot: {n_rows:,} rows scored")
+        for top, (encoder, model), (_, name, _) in zip(tops, loaded, stored, strict=True):
+            if top is not None and top.held is not None:
+                n_held = len(top.held.out)
+                progress(f"wording the reasons of {name}'s {n_held:,} best-scored users")
+                yield top.worded(encoder, model)
+
+
+def reason_model(models: pd.DataFrame) -> str | None:
+    """The model of one product whose scores get reasons: its champion (None without)."""
+    if "is_champion" not in models:
+        return None
+    champions = models.loc[models["is_champion"].fillna(False).astype(bool), "model_name"]
+    return champions.iloc[0] if len(champions) else None
 
 
 def stored_models(models: pd.DataFrame, role: str) -> Stored:
@@ -240,47 +274,101 @@ def score_stored(
 ) -> Iterator[pd.DataFrame]:
     """The scores of one non-empty batch under each stored model (columns ``SCORE_TYPES``),
     with reasons for that model's ``reason_user_ids`` (every row when None)."""
-    for (product_id, model_name, data), reasons_for, (encoder, model, matrix) in zip(
-        stored, reason_user_ids, _encoded(stored, batch, usage), strict=True
-    ):
-        out = _score_batch(data, encoder, model, batch, usage, reasons_for, matrix)
-        out.insert(0, "model_name", model_name)
-        out.insert(0, "product_id", product_id)
+    loaded = [load_model(data) for _, _, data in stored]
+    for out, _, _ in _scored(stored, batch, usage, reason_user_ids, loaded):
         yield out
 
 
-def _encoded(
-    stored: Stored, batch: pd.DataFrame, usage: Usage
-) -> list[tuple[FeatureEncoder, Any, np.ndarray]]:
-    """Per stored model: its encoder, its model and the batch encoded, each encoding once."""
+def _scored(
+    stored: Stored,
+    batch: pd.DataFrame,
+    usage: Usage,
+    reason_user_ids: list[Collection[str] | None],
+    loaded: list[tuple[FeatureEncoder, Any]],
+) -> Iterator[tuple[pd.DataFrame, FeatureEncoder, np.ndarray]]:
+    """Per stored model: (the batch's scores, its encoder, the batch encoded)."""
     matrices: dict[str, np.ndarray] = {}
-    out = []
-    for _, _, data in stored:
-        encoder, model = load_model(data)
+    for (product_id, model_name, data), reasons_for, (encoder, model) in zip(
+        stored, reason_user_ids, loaded, strict=True
+    ):
+        # models fitted on the same split share the encoding
         key = json.dumps(data["encoder"], sort_keys=True)
         if key not in matrices:
             matrices[key] = encoder.transform(batch, usage)
-        out.append((encoder, model, matrices[key]))
-    return out
+        matrix = matrices[key]
+        out = _score_batch(data, encoder, model, batch, usage, reasons_for, matrix)
+        out.insert(0, "model_name", model_name)
+        out.insert(0, "product_id", product_id)
+        yield out, encoder, matrix
 
 
-@single_threaded
-def _top_user_ids(
-    stored: Stored,
-    batches: Iterable[tuple[pd.DataFrame, Usage]],
-    n_users: int,
-) -> list[set[str]]:
-    """Per stored model, its ``n_users`` best-scored users (ties by user_id, as the marts
-    rank), from one pass over the batches."""
-    user_ids, scores = [], [[] for _ in stored]
-    for batch, usage in batches:
-        user_ids.append(batch["user_id"].astype(str).to_numpy(dtype=object))
-        for position, (_, model, matrix) in enumerate(_encoded(stored, batch, usage)):
-            scores[position].append(model.score(matrix))
-    if not user_ids:
-        return [set() for _ in stored]
-    all_users = np.concatenate(user_ids)
-    return [
-        set(all_users[ranking_order(np.concatenate(model_scores), all_users)[:n_users]])
-        for model_scores in scores
-    ]
+@dataclass
+class _Held:
+    """Scored rows (columns ``SCORE_TYPES``) with what wording their reasons needs: their
+    feature values, encoded rows and latent factors (their usage is not kept)."""
+
+    out: pd.DataFrame
+    rows: pd.DataFrame
+    matrix: np.ndarray
+    latent: np.ndarray | None
+
+    def take(self, positions: np.ndarray) -> _Held:
+        return _Held(
+            self.out.iloc[positions].reset_index(drop=True),
+            self.rows.iloc[positions].reset_index(drop=True),
+            self.matrix[positions],
+            None if self.latent is None else self.latent[positions],
+        )
+
+    def __add__(self, other: _Held) -> _Held:
+        return _Held(
+            pd.concat([self.out, other.out], ignore_index=True),
+            pd.concat([self.rows, other.rows], ignore_index=True),
+            np.concatenate([self.matrix, other.matrix]),
+            None if self.latent is None else np.concatenate([self.latent, other.latent]),
+        )
+
+
+class _BestRows:
+    """One model's ``limit`` best-scored rows so far (score descending, then user_id, as
+    the marts rank), held back to be worded once every batch is scored."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held: _Held | None = None
+
+    @single_threaded
+    def add(
+        self,
+        out: pd.DataFrame,
+        batch: pd.DataFrame,
+        usage: Usage,
+        encoder: FeatureEncoder,
+        matrix: np.ndarray,
+    ) -> pd.DataFrame:
+        """Hold the rows of the batch's scores ``out`` that are among the best so far;
+        return the rows that are not, or no longer, without reasons."""
+        # only the batch's own best rows can be among the best of all
+        best = ranking_order(out["score"].to_numpy(), out["user_id"].to_numpy())[: self.limit]
+        best = np.sort(best)
+        rows = batch.iloc[best].reset_index(drop=True)
+        scored = out.iloc[best].reset_index(drop=True)
+        held = _Held(scored, rows, matrix[best], encoder.latent(rows, usage))
+        if self.held is not None:
+            held = self.held + held
+        order = ranking_order(held.out["score"].to_numpy(), held.out["user_id"].to_numpy())
+        self.held = held.take(order[: self.limit])
+        others = np.ones(len(out), dtype=bool)
+        others[best] = False
+        return pd.concat([out[others], held.out.iloc[order[self.limit :]]], ignore_index=True)
+
+    @single_threaded
+    def worded(self, encoder: FeatureEncoder, model: Any) -> pd.DataFrame:
+        """The rows held, best first, with their reasons."""
+        held = self.held
+        out = held.out.copy()
+        contributions = model.contributions(held.matrix)
+        texts = top_reasons(contributions, encoder, held.rows, None, latent=held.latent)
+        for rank, reasons in enumerate(texts):
+            out[f"reason_{rank + 1}"] = reasons
+        return out

@@ -9,8 +9,9 @@ calling the same functions as the dbt Python models:
 - training (``targeting.training.train_product``) runs on the driver, one product at a
   time: its bounded training sample in one piece, its test rows in batches;
 - scoring (``targeting.scoring``) runs inside Spark with ``mapInArrow``: a first pass
-  scores the score snapshot to find each model's ``max_reason_rows`` best-scored users,
-  a second scores every row and words the reasons of those users;
+  scores the score snapshot under each product's champion to find its
+  ``max_reason_rows`` best-scored users, a second scores every row and words the
+  reasons of those users;
 - clustering (``targeting.clusters.cluster_users``) runs on the driver.
 
 Rows reach the functions as Arrow and become pandas through ``relations.split_usage``,
@@ -38,7 +39,14 @@ from pyspark.sql import functions as F
 from targeting.clusters import cluster_users
 from targeting.relations import ITEM_USES, split_usage
 from targeting.reuse import NO_STORED_MODEL, grid_dates, inputs_json, training_inputs
-from targeting.scoring import ARTIFACT_COLUMNS, SCORE_TYPES, Stored, score_stored, stored_models
+from targeting.scoring import (
+    ARTIFACT_COLUMNS,
+    SCORE_TYPES,
+    Stored,
+    reason_model,
+    score_stored,
+    stored_models,
+)
 from targeting.spark_settings import (
     PROFILE_TARGET,
     SPARK_TYPES,
@@ -297,13 +305,18 @@ def score_models(
 
     As ``scoring.score_product``: every eligible row of the test snapshot under the
     evaluation fit, of the score snapshot under the scoring fit, and reasons at the score
-    snapshot for each model's ``max_reason_rows`` best-scored users (score descending,
+    snapshot for the champion's ``max_reason_rows`` best-scored users (score descending,
     then user_id).
     """
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(settings.batch_rows))
     stored = {role: stored_models(models, role) for role in ARTIFACT_COLUMNS}
     products = sorted({fit[0] for fits in stored.values() for fit in fits})
+    # reasons are worded for each product's champion only: the first pass ranks its users
+    champions = {product: reason_model(rows) for product, rows in models.groupby("product_id")}
     fits = spark.sparkContext.broadcast(stored)
+    champion_fits = spark.sparkContext.broadcast(
+        {"score": [fit for fit in stored["score"] if champions.get(fit[0]) == fit[1]]}
+    )
     rows = inputs["features"].filter(
         F.col("is_eligible")
         & F.col("role").isin(*ARTIFACT_COLUMNS)
@@ -320,14 +333,15 @@ def score_models(
         order = ["product_id", "role", "user_id"]
         return frame.repartitionByRange(*order).sortWithinPartitions(*order)
 
-    def scored(frame: DataFrame, types: Mapping[str, str], explain: bool) -> DataFrame:
+    def scored(frame: DataFrame, types: Mapping[str, str], explain: bool, by=fits) -> DataFrame:
         def score(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-            return _scorer(fits.value, types, explain)(batches)
+            return _scorer(by.value, types, explain)(batches)
 
         return in_order(frame).mapInArrow(score, spark_ddl(types))
 
     try:
-        ranked = scored(rows.filter(F.col("role") == "score"), RANK_TYPES, explain=False)
+        score_rows = rows.filter(F.col("role") == "score")
+        ranked = scored(score_rows, RANK_TYPES, explain=False, by=champion_fits)
         best_first = Window.partitionBy("product_id", "model_name").orderBy(
             F.desc("score"), F.asc("user_id")
         )

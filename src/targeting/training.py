@@ -43,6 +43,7 @@ from targeting.candidates import (
 )
 from targeting.encoding import FeatureEncoder, Usage
 from targeting.metrics import evaluate
+from targeting.progress import Progress
 from targeting.threads import single_threaded
 
 MODEL_PREFERENCE = ("lightgbm", "logistic_regression", "lookalike")
@@ -144,6 +145,8 @@ def train_product(
     are all the product's rows of the test snapshot, in batches of (rows, their usage):
     the out-of-time metrics are measured on all of them, not on a sample.
     """
+    progress = Progress(f"ml_propensity_models {product_id}")
+    progress(f"{len(features):,} training rows read")
     features = features.sort_values(["snapshot_date", "user_id"], kind="stable")
     train_dates = sorted(features.loc[features["role"] == "train", "snapshot_date"].unique())
     test_dates = sorted(features.loc[features["role"] == "test", "snapshot_date"].unique())
@@ -158,13 +161,20 @@ def train_product(
     }
 
     evaluation_split = _split(features, train_dates)
-    test_rows = _labeled(features[features["snapshot_date"] == test_date])
+    evaluation_labels = _labeled(evaluation_split.fit_rows)["label"]
     n_train_positives = int(_labeled(features[features["role"] == "train"])["label"].sum())
     is_cold_start = n_train_positives < config.min_adopters_for_model
-    encoder, evaluation = _fit_candidates(evaluation_split, usage, config)
+    encoder, evaluation = _fit_candidates(evaluation_split, usage, config, progress, "evaluation")
     fitted = [fit for fit in evaluation if fit.artifact is not None]
     test_scores = (
-        _score_test(fitted, encoder, [(test_rows, usage)] if test_batches is None else test_batches)
+        _score_test(
+            fitted,
+            encoder,
+            [(features[features["snapshot_date"] == test_date], usage)]
+            if test_batches is None
+            else test_batches,
+            progress,
+        )
         if encoder is not None and test_date is not None
         else {}
     )
@@ -177,8 +187,8 @@ def train_product(
             "status": fit.status,
             "status_reason": fit.reason,
             "is_cold_start": is_cold_start,
-            "n_train_rows": len(_labeled(evaluation_split.fit_rows)),
-            "n_train_positives": int(_labeled(evaluation_split.fit_rows)["label"].sum()),
+            "n_train_rows": len(evaluation_labels),
+            "n_train_positives": int(evaluation_labels.sum()),
             "n_validation_rows": len(evaluation_split.validation_rows),
             "n_validation_positives": int(evaluation_split.validation_rows["label"].sum()),
             "validation_snapshot_date": _date(evaluation_split.validation_date),
@@ -202,7 +212,8 @@ def train_product(
 
     champion = _champion(rows, is_cold_start)
     scoring_split = _split(features, [*train_dates, *([test_date] if test_date else [])])
-    for row, fit in zip(rows, _fit_candidates(scoring_split, usage, config)[1], strict=True):
+    scoring = _fit_candidates(scoring_split, usage, config, progress, "scoring")[1]
+    for row, fit in zip(rows, scoring, strict=True):
         row["is_champion"] = row["model_name"] == champion
         if fit.artifact is not None and row["status"] == "ok":
             row["scoring_model"] = json.dumps(fit.artifact, sort_keys=True)
@@ -210,14 +221,19 @@ def train_product(
             row["status_reason"] = _join_notes(
                 row["status_reason"], f"no scoring fit: {fit.reason}"
             )
+    progress(f"done, champion {champion}")
     return pd.DataFrame(rows, columns=list(OUTPUT_COLUMNS))
 
 
 def _score_test(
-    fits: list[Fit], encoder: FeatureEncoder, batches: Iterable[tuple[pd.DataFrame, Usage]]
+    fits: list[Fit],
+    encoder: FeatureEncoder,
+    batches: Iterable[tuple[pd.DataFrame, Usage]],
+    progress: Progress,
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Per fitted model: (labels, scores, user ids) of every labeled test row."""
     labels, user_ids, scores = [], [], {fit.model_name: [] for fit in fits}
+    n_rows = 0
     for batch, batch_usage in batches:
         rows = _labeled(batch)
         matrix = encoder.transform(rows, batch_usage)
@@ -225,6 +241,8 @@ def _score_test(
         user_ids.append(rows["user_id"].to_numpy())
         for fit in fits:
             scores[fit.model_name].append(fit.model.score(matrix))
+        n_rows += len(rows)
+        progress(f"out-of-time test: {n_rows:,} test rows scored")
     if not labels:
         return {}
     all_labels, all_users = np.concatenate(labels), np.concatenate(user_ids)
@@ -267,9 +285,12 @@ def _numeric(series: pd.Series) -> np.ndarray:
 
 
 def _fit_candidates(
-    split: Split, usage: Usage, config: TrainingConfig
+    split: Split, usage: Usage, config: TrainingConfig, progress: Progress, fit_name: str
 ) -> tuple[FeatureEncoder | None, list[Fit]]:
     everyone = split.fit_rows
+    progress(
+        f"{fit_name} fit: encoding {len(everyone):,} rows of {len(split.fit_dates)} snapshot(s)"
+    )
     if everyone["user_id"].nunique() < 2:
         reason = "fewer than 2 users in the training snapshots"
         return None, [Fit(name, "skipped", reason) for name in MODEL_NAMES]
@@ -298,6 +319,7 @@ def _fit_candidates(
     fits = []
     for name in MODEL_NAMES:
         params = config.params(name)
+        progress(f"{fit_name} fit: {name}")
         if name == LookalikeModel.name:
             # adopters: who adopted within the horizon, and who had adopted already
             positive = (all_labels == 1) | ~eligible

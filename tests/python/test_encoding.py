@@ -322,6 +322,25 @@ def test_usage_matches_dates_whatever_their_type_and_user_ids_as_text():
     np.testing.assert_allclose(matrix.ravel(), np.log(2.0) * np.array([1, 1, 0]))
 
 
+def test_kinds_and_items_that_read_alike_are_one_item():
+    usage = Usage(
+        usage_frame(
+            [
+                ("u1", SNAPSHOT, "a:b", "c", 1),
+                ("u2", SNAPSHOT, "a", "b:c", 3),
+                ("u2", SNAPSHOT, "a", "d", 1),
+            ]
+        )
+    )
+    rows = pd.DataFrame({"user_id": ["u1", "u2"], "snapshot_date": [SNAPSHOT, SNAPSHOT]})
+
+    assert list(usage.items) == ["a:b:c", "a:d"]
+    np.testing.assert_allclose(
+        usage.rows(rows, ["a:b:c", "a:d"]).toarray(),
+        [[np.log(2.0), 0.0], [np.log(4.0), np.log(2.0)]],
+    )
+
+
 def test_an_empty_usage_gives_zero_rows():
     usage = Usage()
 
@@ -387,6 +406,17 @@ def test_describe_words_latent_factors_with_the_rows_projection():
     assert texts["latent_1"][39] == "latent_1=0"
     value = float(f"{projection[0, 0]:.3g}")
     assert texts["latent_1"][0] == f"latent_1={value:g}"
+
+
+def test_describe_with_the_rows_latent_factors_given_needs_no_usage():
+    frame, usage = latent_world()
+    encoder = FeatureEncoder.fit(frame, usage, latent_factors=2)
+    rows = np.array([0, 5, 39, 5])
+    columns = np.array([encoder.names.index(name) for name in ["latent_1", "latent_2"] * 2])
+
+    given = encoder.describe(frame, None, rows, columns, latent=encoder.latent(frame, usage))
+
+    assert given.tolist() == encoder.describe(frame, usage, rows, columns).tolist()
 
 
 def test_describe_picks_rows_by_position_in_the_order_given():

@@ -232,18 +232,48 @@ def test_score_product_scores_test_rows_with_the_evaluation_fit_and_score_rows_w
     assert reasons[out["role"] == "score"].notna().any().any()
 
 
-def test_reasons_are_worded_for_the_best_scored_users_only(trained):
-    models, usage = trained["models"], trained["usage"]
+@pytest.mark.parametrize("champion", ["logistic_regression", "lightgbm", "lookalike"])
+def test_reasons_are_worded_for_the_champions_best_scored_users_only(trained, champion):
+    models, usage = trained["models"].copy(), trained["usage"]
+    models["is_champion"] = models["model_name"] == champion
     score_rows_frame = trained["score_rows"]
     out = pd.concat(
         list(score_product(models, lambda: [], in_batches(score_rows_frame, 25, usage), 5)),
         ignore_index=True,
     )
+    assert len(out) == len(models) * len(score_rows_frame)
     for name, rows in out.groupby("model_name"):
         ranked = rows.iloc[ranking_order(rows["score"].to_numpy(), rows["user_id"].to_numpy())]
         has_reason = ranked["reason_1"].notna().to_numpy()
         assert not has_reason[5:].any(), name
-        assert has_reason[:5].sum() >= 1, name
+        if name == champion:
+            assert has_reason[:5].sum() >= 1, name
+            # worded as if every row were worded at once
+            alone = pd.concat(
+                list(
+                    score_rows(model_row(trained, name)["scoring_model"], score_rows_frame, usage)
+                ),
+                ignore_index=True,
+            ).set_index("user_id")
+            top = ranked.head(5).set_index("user_id")
+            pd.testing.assert_frame_equal(
+                top[REASONS], alone.loc[top.index, REASONS], check_dtype=False
+            )
+            pd.testing.assert_series_equal(top["score"], alone.loc[top.index, "score"])
+        else:
+            assert not has_reason.any(), name
+
+
+def test_reasons_for_every_champion_row_without_a_bound(trained):
+    models, usage = trained["models"], trained["usage"]
+    (champion,) = models.loc[models["is_champion"], "model_name"]
+    out = pd.concat(
+        list(score_product(models, lambda: [], in_batches(trained["score_rows"], 25, usage))),
+        ignore_index=True,
+    )
+    has_reason = out["reason_1"].notna()
+    assert has_reason[out["model_name"] == champion].mean() > 0.5
+    assert not has_reason[out["model_name"] != champion].any()
 
 
 def in_batches(frame: pd.DataFrame, size: int, usage: Usage):
