@@ -29,8 +29,9 @@ pytestmark = pytest.mark.integration
 
 WORLD = {"users": 1500, "days": 120, "seed": 11, "end_date": "2026-10-31"}
 AS_OF = dt.date(2026, 10, 31)
-# With the default 28-day grid and horizon: as_of - 28 days.
-TEST_SNAPSHOT = dt.date(2026, 10, 3)
+# With the default grid (2024-01-01 + k x 28 days) and horizon (28): the latest grid date
+# whose label window ends by as_of.
+TEST_SNAPSHOT = dt.date(2026, 9, 7)
 # Late enough that the default cut-off (the world's end) does not quarantine them.
 FUTURE_DAYS = 20
 TS = "%Y-%m-%d %H:%M:%S"
