@@ -11,6 +11,7 @@ import json
 
 import pandas as pd
 
+from targeting.progress import log_progress
 from targeting.relations import frames_with_usage, table_and_usage, typed_relation, with_item_uses
 from targeting.reuse import decide, grid_dates, inputs_json, training_inputs, utc_now
 from targeting.training import MODEL_TYPES, TrainingConfig, train_product
@@ -61,8 +62,12 @@ def model(dbt, session):
         kept = None if stored is None else stored[stored["product_id"] == product_id]
         decision = decide(kept, inputs, retrain)
         if decision.reuse:
+            log_progress(
+                f"ml_propensity_models {product_id}: stored models kept (inputs unchanged)"
+            )
             frames.append(kept.assign(score_snapshot_date=score_date))
             continue
+        log_progress(f"ml_propensity_models {product_id}: training, {decision.reason}")
         product = "product_id = '{}'".format(product_id.replace("'", "''"))
         rows, rows_usage = table_and_usage(
             sampled.filter(product).order("snapshot_date, user_id"), usage
