@@ -4,15 +4,15 @@
     a run computes the snapshots of the grid that its table lacks, and the score snapshot
     (as_of, the latest date), which moves with the data; rows of snapshots that left the
     grid are deleted. Every row carries the `feature_version` it was computed under: an
-    md5 of the vars that shape features and of the code (models, macros, seeds) that
-    computes them. When either changes, every snapshot is computed again, so old and new
-    rows never mix. On Spark these models are tables built in full every run (as the
+    md5 of the vars that shape features, of the code (models, macros, seeds) that
+    computes them and of the users' verdicts. When one changes, every snapshot is
+    computed again, so old and new rows never mix. On Spark these models are tables built in full every run (as the
     event models are: a Parquet table has no delete). -#}
 
 
 {#- The version of the features: the vars that shape them, the code that computes them
-    and the users' verdicts, as an md5 (empty while dbt parses). The snapshot grid itself (origin, interval,
-    number of train snapshots, as_of) is not in it: it decides which snapshots exist, not
+    and the users' verdicts, as an md5 (empty while dbt parses). The snapshot grid itself
+    (origin, interval, number of train snapshots, as_of) is not in it: it decides which snapshots exist, not
     what a snapshot's features are. Nor is the input folder: new days of data are what a
     run takes in; history rewritten, or other data in the same warehouse, needs
     `dbt build --full-refresh` (README, "Daily runs"). -#}
