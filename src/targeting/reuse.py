@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from targeting.training import TrainingConfig
+from targeting.training import TrainingConfig, date_text
 
 # The modules whose code decides what a fitted model and its test scores are.
 CODE_MODULES = (
@@ -79,8 +79,8 @@ def training_inputs(
     """Everything a product's fitted models depend on, as a JSON-able dict."""
     return {
         "product_id": product_id,
-        "train_snapshot_dates": [_date(d) for d in sorted(train_snapshot_dates)],
-        "test_snapshot_date": _date(test_snapshot_date),
+        "train_snapshot_dates": [date_text(d) for d in sorted(train_snapshot_dates)],
+        "test_snapshot_date": date_text(test_snapshot_date),
         "feature_version": feature_version,
         "max_training_rows": int(max_training_rows),
         "seed": config.seed,
@@ -143,9 +143,3 @@ def _normalized(inputs: dict[str, Any]) -> dict[str, Any]:
 
 def inputs_json(inputs: dict[str, Any]) -> str:
     return json.dumps(inputs, sort_keys=True)
-
-
-def _date(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    return pd.Timestamp(value).strftime("%Y-%m-%d")

@@ -154,9 +154,9 @@ def train_product(
     common = {
         "product_id": product_id,
         "top_k": config.top_k,
-        "train_snapshot_dates": ", ".join(_date(d) for d in train_dates),
-        "test_snapshot_date": _date(test_date),
-        "score_snapshot_date": _date(score_snapshot_date),
+        "train_snapshot_dates": ", ".join(date_text(d) for d in train_dates),
+        "test_snapshot_date": date_text(test_date),
+        "score_snapshot_date": date_text(score_snapshot_date),
         "trained_at": config.trained_at,
     }
 
@@ -191,7 +191,7 @@ def train_product(
             "n_train_positives": int(evaluation_labels.sum()),
             "n_validation_rows": len(evaluation_split.validation_rows),
             "n_validation_positives": int(evaluation_split.validation_rows["label"].sum()),
-            "validation_snapshot_date": _date(evaluation_split.validation_date),
+            "validation_snapshot_date": date_text(evaluation_split.validation_date),
             "validation_pr_auc": fit.validation_pr_auc,
             "best_iteration": fit.best_iteration,
             "params": json.dumps(config.params(fit.model_name), sort_keys=True),
@@ -378,8 +378,8 @@ def _fit_candidates(
             "encoder": encoder.to_dict(),
             "model": model.to_dict(),
             "calibration": calibration,
-            "fit_snapshot_dates": [_date(d) for d in split.fit_dates],
-            "validation_snapshot_date": _date(split.validation_date),
+            "fit_snapshot_dates": [date_text(d) for d in split.fit_dates],
+            "validation_snapshot_date": date_text(split.validation_date),
             "seed": config.seed,
         }
         notes = [split.note]
@@ -437,7 +437,8 @@ def _join_notes(*notes: str | None) -> str | None:
     return "; ".join(kept) if kept else None
 
 
-def _date(value: Any) -> str | None:
+def date_text(value: Any) -> str | None:
+    """A date (or timestamp, or None/NaN) as text YYYY-MM-DD, or None."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return None
     return pd.Timestamp(value).strftime("%Y-%m-%d")
