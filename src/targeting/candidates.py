@@ -28,6 +28,8 @@ import lightgbm as lgb
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from targeting.threads import cores
+
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "logistic_regression": {"C": 0.1, "max_iter": 100},
     "lightgbm": {
@@ -164,11 +166,20 @@ class LightGBMModel:
             "num_threads": params["num_threads"],
             "verbosity": -1,
         }
-        train_set = lgb.Dataset(matrix, labels, weight=sample_weight, free_raw_data=True)
+        # binned on every core (the same bins whatever the threads), before lgb.train would
+        # bin them on the boosting's one thread
+        binning = {**booster_params, "num_threads": cores()}
+        train_set = lgb.Dataset(
+            matrix, labels, weight=sample_weight, params=binning, free_raw_data=True
+        ).construct()
         if validation is not None and validation[1].sum() > 0:
             valid_set = lgb.Dataset(
-                validation[0], validation[1], weight=validation_weight, reference=train_set
-            )
+                validation[0],
+                validation[1],
+                weight=validation_weight,
+                reference=train_set,
+                params=binning,
+            ).construct()
             booster = lgb.train(
                 booster_params,
                 train_set,
@@ -190,13 +201,16 @@ class LightGBMModel:
         return cls.fit(matrix, labels, {**params, "default_rounds": rounds}, seed, None)
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
-        return self.booster.predict(matrix, num_iteration=self.best_iteration)
+        # each row scored by one thread: every core gives the same bits
+        return self.booster.predict(matrix, num_iteration=self.best_iteration, num_threads=cores())
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
-        # the last column is the expected value (the same for every row), not a feature
-        return self.booster.predict(matrix, num_iteration=self.best_iteration, pred_contrib=True)[
-            :, :-1
-        ]
+        # SHAP values cost far more than scores; each row's are computed by one thread, so
+        # every core gives the same bits. The last column is the expected value (the same
+        # for every row), not a feature.
+        return self.booster.predict(
+            matrix, num_iteration=self.best_iteration, pred_contrib=True, num_threads=cores()
+        )[:, :-1]
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -10,10 +10,18 @@ The limit is set for the whole process and never lifted: threadpoolctl's limits 
 process-wide, so a limit that one model lifts on its way out would lift it under a model
 still running in the next dbt thread. The process is dbt's; nothing else in it uses
 these libraries.
+
+LightGBM's binning and prediction are the exception (``cores``): building a Dataset, and
+predicting scores and SHAP contributions. Each is one large parallel loop whose result does
+not depend on the number of threads (each feature's bins, each row's score and
+contributions, are computed by one thread), so they use every core. The boosting rounds stay on one thread: they are
+thousands of small parallel loops, and beside another busy thread a second thread made
+them slower, not faster.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
@@ -40,3 +48,11 @@ def single_threaded(function: Callable[P, R]) -> Callable[P, R]:
         return function(*args, **kwargs)
 
     return wrapper
+
+
+def cores() -> int:
+    """The cores this process may run on (not the machine's: a container may get fewer)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1

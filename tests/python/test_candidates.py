@@ -201,6 +201,24 @@ def test_lightgbm_is_deterministic_with_one_or_two_threads(num_threads: int):
     assert first.booster.model_to_string() == second.booster.model_to_string()
 
 
+@pytest.mark.parametrize("n_cores", [1, 2, 3])
+def test_lightgbm_binning_and_contributions_on_every_core_give_the_same_bits(
+    monkeypatch: pytest.MonkeyPatch, n_cores: int
+):
+    # Datasets are binned and SHAP values computed on every core (the boosting stays on
+    # num_threads): the trees, scores and contributions must not depend on how many
+    matrix, labels = problem(n=3000)
+    validation, other = problem(n=1000, seed=1), problem(n=2000, seed=2)[0]
+    monkeypatch.setattr("targeting.candidates.cores", lambda: 1)
+    reference = LightGBMModel.fit(matrix, labels, LGB_PARAMS, 3, validation)
+    monkeypatch.setattr("targeting.candidates.cores", lambda: n_cores)
+    model = LightGBMModel.fit(matrix, labels, LGB_PARAMS, 3, validation)
+
+    assert model.to_dict() == reference.to_dict()
+    assert np.array_equal(model.score(other), reference.score(other))
+    assert np.array_equal(model.contributions(other), reference.contributions(other))
+
+
 def test_lightgbm_json_round_trip_gives_identical_scores():
     matrix, labels = problem()
     model = LightGBMModel.fit(matrix, labels, LGB_PARAMS, 3, problem(seed=1))
