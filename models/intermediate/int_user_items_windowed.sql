@@ -47,3 +47,4 @@ final as (
 )
 
 select * from final
+{{ snapshot_row_order() }}

@@ -188,3 +188,4 @@ final as (
 )
 
 select * from final
+{{ snapshot_row_order() }}

@@ -199,3 +199,4 @@ final as (
 )
 
 select * from final
+{{ snapshot_row_order() }}

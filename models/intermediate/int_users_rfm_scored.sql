@@ -116,3 +116,4 @@ final as (
 )
 
 select * from final
+{{ snapshot_row_order() }}

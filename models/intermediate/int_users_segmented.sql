@@ -50,3 +50,4 @@ final as (
 )
 
 select * from final
+{{ snapshot_row_order() }}

@@ -217,3 +217,4 @@ final as (
 )
 
 select * from final
+{{ snapshot_row_order() }}

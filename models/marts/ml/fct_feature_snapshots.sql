@@ -200,3 +200,4 @@ final as (
 )
 
 select * from final
+{{ snapshot_row_order(['product_id']) }}
