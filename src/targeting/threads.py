@@ -14,9 +14,9 @@ these libraries.
 LightGBM's binning and prediction are the exception (``cores``): building a Dataset, and
 predicting scores and SHAP contributions. Each is one large parallel loop whose result does
 not depend on the number of threads (each feature's bins, each row's score and
-contributions, are computed by one thread), so they use every core. The boosting rounds stay on one thread: they are
-thousands of small parallel loops, and beside another busy thread a second thread made
-them slower, not faster.
+contributions, are computed by one thread), so they use every core. The boosting rounds
+stay on one thread: they are thousands of small parallel loops, and beside another busy
+thread a second thread made them slower, not faster.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from targeting.encoding import CLIP, FeatureEncoder, Usage, feature_columns
+from targeting.encoding import CLIP, FeatureEncoder, Usage, feature_columns, weighted_mean
 
 SNAPSHOT = dt.date(2024, 3, 1)
 LATER = dt.date(2024, 4, 1)
@@ -431,3 +431,15 @@ def test_transform_of_no_rows_gives_an_empty_matrix_with_the_encoded_columns():
     encoder = FeatureEncoder.fit(snapshot(4, logins=[1, 2, 3, 4]))
 
     assert encoder.transform(snapshot(0, logins=[])).shape == (0, 1)
+
+
+@pytest.mark.parametrize(("rows", "columns"), [(1, 1), (7, 3), (20_000, 40)])
+def test_weighted_mean_has_the_bits_of_numpy_average(rows: int, columns: int):
+    # the encoder's means and scales under a sample's weights: the same bits as before
+    rng = np.random.default_rng(rows)
+    matrix = rng.normal(scale=100.0, size=(rows, columns))
+    weights = rng.uniform(0.1, 5.0, size=rows)
+
+    assert np.array_equal(
+        weighted_mean(matrix, weights), np.average(matrix, axis=0, weights=weights)
+    )
