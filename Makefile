@@ -28,6 +28,10 @@ define demo_when_empty
 	$(BIN)/python -m targeting.demo --out data/raw $(DEMO_ARGS); \
 fi
 endef
+# make test and make test-spark build the demo with this PII salt: an unusual one, so that
+# the tests can search dbt's artifacts, logs and both warehouses for it (test_pii.py,
+# test_spark_pii.py). Your own builds read TARGETING_PII_SALT from your environment.
+TEST_PII_SALT := make-test-salt-b8e41d07c5a2
 # the DuckDB demo warehouse that make test checks (make test-spark compares Spark's to it)
 TEST_DUCKDB_BUILD = TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(DBT) build $(DBT_FLAGS) \
 	--vars '{targeting__raw_path: "$(TEST_RAW_PATH)", targeting__raw_format: parquet}'
@@ -40,6 +44,7 @@ run: install
 	$(DBT) build $(DBT_FLAGS) --vars '{targeting__raw_path: "$(RAW_PATH)", targeting__raw_format: $(RAW_FORMAT)}'
 	$(BIN)/python -m targeting.summary
 
+test: export TARGETING_PII_SALT := $(TEST_PII_SALT)
 test: install $(TEST_RAW_PATH)/manifest.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -80,6 +85,7 @@ run-spark: install-spark
 # warehouse (built first when make test has not left one); the ML tests check the ML
 # step's tables this run wrote (TARGETING_SPARK_ML_DONE) instead of running it again.
 SPARK_TEST_HOME := data/spark-test
+test-spark: export TARGETING_PII_SALT := $(TEST_PII_SALT)
 test-spark: install-spark $(TEST_RAW_PATH)/manifest.json
 	test -f $(TEST_DUCKDB_PATH) || $(TEST_DUCKDB_BUILD)
 	rm -rf $(SPARK_TEST_HOME)

@@ -10,10 +10,47 @@
 {%- endmacro %}
 
 
-{#- The salted hash that replaces a piece of personal data (email) in staging. The salt
-    comes from the environment variable TARGETING_PII_SALT, never from the repository. -#}
+{#- The salted hash that replaces a piece of personal data (email) in staging: SHA-256,
+    as hex, of the salt followed by the lowercased value. The salt comes from the
+    environment variable TARGETING_PII_SALT and is read inside the engine, at run time,
+    never here: rendered into SQL, it would be kept in dbt's artifacts (target/, the
+    docs' manifest.json, run_results.json, the logs), and with it anyone could test
+    guessed addresses against the hashes. Without the variable the public development
+    salt below is used (check_pii_salt warns on real targets). -#}
+{% macro pii_dev_salt() -%}
+    targeting-dev-salt
+{%- endmacro %}
+
 {% macro pii_hash(expression) -%}
-    {{ sha256_hex("'" ~ env_var("TARGETING_PII_SALT", "targeting-dev-salt") ~ "' || lower(" ~ expression ~ ")") }}
+    {{- return(adapter.dispatch('pii_hash', 'targeting')(expression)) -}}
+{%- endmacro %}
+
+{#- DuckDB: a function the plugin targeting.pii registers on dbt's connection (profiles.yml) -#}
+{% macro default__pii_hash(expression) -%}
+    targeting_pii_hash(lower({{ expression }}), '{{ pii_dev_salt() }}')
+{%- endmacro %}
+
+{#- Spark: the JVM reads the variable (java.lang.System.getenv); null when it is not set -#}
+{% macro spark__pii_hash(expression) -%}
+    sha2(
+        coalesce(java_method('java.lang.System', 'getenv', 'TARGETING_PII_SALT'), '{{ pii_dev_salt() }}')
+        || lower({{ expression }}),
+        256
+    )
+{%- endmacro %}
+
+{#- A query whose one value says whether TARGETING_PII_SALT is set (and not empty), read
+    inside the engine like the salt itself. -#}
+{% macro pii_salt_is_set_query() -%}
+    {{- return(adapter.dispatch('pii_salt_is_set_query', 'targeting')()) -}}
+{%- endmacro %}
+
+{% macro default__pii_salt_is_set_query() -%}
+    select targeting_pii_salt_is_set()
+{%- endmacro %}
+
+{% macro spark__pii_salt_is_set_query() -%}
+    select coalesce(length(java_method('java.lang.System', 'getenv', 'TARGETING_PII_SALT')), 0) > 0
 {%- endmacro %}
 
 
@@ -28,7 +65,8 @@
     with it can be reversed by hashing guessed emails. Fine for the demo on `dev`; on any
     other target, say so loudly. -#}
 {% macro check_pii_salt() -%}
-    {%- if execute and target.name not in ['dev', 'lint'] and not env_var('TARGETING_PII_SALT', '') -%}
+    {%- if execute and target.name not in ['dev', 'lint']
+        and not run_query(pii_salt_is_set_query()).columns[0].values()[0] -%}
         {%- set message = "targeting: WARNING: TARGETING_PII_SALT is not set on target '" ~ target.name
             ~ "': emails are hashed with the public development salt, which anyone with this"
             ~ " repository can use to test guesses. Set TARGETING_PII_SALT to a secret before"

@@ -11,6 +11,9 @@ from dbt_runner import run_dbt
 from targeting.demo import generate
 
 SMALL_WORLD = {"users": 1500, "days": 120, "seed": 7}
+# The PII salt the small world is built with: unusual, so that test_pii can search dbt's
+# artifacts, logs and the warehouse for it and know any hit is a leak.
+SMALL_WORLD_SALT = "small-world-salt-3f9c2e71d04b"
 
 
 @pytest.fixture(scope="session")
@@ -18,11 +21,13 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     """A small Parquet world built once with `dbt build` (models, seeds, unit and data tests).
 
     Returns the work folder (raw files in ``raw/``, the warehouse ``warehouse.duckdb``,
-    dbt's ``target/``) and the generator's manifest. Tests read it; none may change it.
+    dbt's ``target/`` and ``logs/``) and the generator's manifest. Emails are hashed with
+    ``SMALL_WORLD_SALT``. Tests read it; none may change it (test_pii adds dbt's docs).
     """
     work_dir = tmp_path_factory.mktemp("small_world")
     manifest = generate(work_dir / "raw", **SMALL_WORLD)
-    result = run_dbt("build", work_dir, work_dir / "raw")
+    salted = {"TARGETING_PII_SALT": SMALL_WORLD_SALT}
+    result = run_dbt("build", work_dir, work_dir / "raw", extra_env=salted)
     assert result.returncode == 0, result.output[-5000:]
     return work_dir, manifest
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
+from conftest import SMALL_WORLD_SALT
 from dbt_runner import run_dbt
 from warehouses import differences
 
@@ -91,8 +91,7 @@ def test_email_is_only_stored_as_salted_hash(small_world: tuple[Path, dict]) -> 
     work_dir, _ = small_world
     raw = pd.read_parquet(work_dir / "raw" / "users.parquet")
     one = raw.dropna(subset=["user_id", "email"]).iloc[0]
-    salt = os.environ.get("TARGETING_PII_SALT", "targeting-dev-salt")
-    expected_hash = hashlib.sha256((salt + one.email.lower()).encode()).hexdigest()
+    expected_hash = hashlib.sha256((SMALL_WORLD_SALT + one.email.lower()).encode()).hexdigest()
     stored = query(
         work_dir,
         f"select email_hash from staging.stg_app__users where user_id = '{one.user_id}'",
