@@ -199,5 +199,7 @@ final as (
 
 )
 
+-- not stored in snapshot order like the per-snapshot models it reads (macro
+-- snapshot_row_order): at M (16.7M rows) that sort ran out of DuckDB's 6 GB where the
+-- same query without it took 104 s (measured)
 select * from final
-{{ snapshot_row_order(['product_id']) }}
