@@ -7,6 +7,16 @@
 -- day of the earliest session with an event in the rebuilt days.
 
 {%- set rebuild_from = rebuild_from_date('session_date') %}
+{%- if rebuild_from %}
+    {#- The day the earliest session with an event in the rebuilt days started, as a
+        constant: DuckDB applies a constant filter while it scans, where the same filter
+        as a subquery had it read every event first (31 s against 2 s at 95M events,
+        measured; the same sessions). None when the rebuilt days have no event. -#}
+    {%- set sessions_from = run_query(
+        "select cast(min(session_started_at) as date) from "
+        ~ ref('int_events_sessionized') ~ " where occurred_at >= " ~ rebuild_from
+    ).columns[0].values()[0] %}
+{%- endif %}
 
 with
 
@@ -25,11 +35,11 @@ session_events as (
         -- every session started on or after the day the earliest session with an event in
         -- the rebuilt days started: late events can move a session's start, and the
         -- sessions of those days are replaced whole
-        where
-            events.session_started_at >= (
-                select cast(min(touched.session_started_at) as date) from events as touched
-                where touched.occurred_at >= {{ rebuild_from }}
-            )
+        {%- if sessions_from is none %}
+            where false
+        {%- else %}
+            where events.session_started_at >= date '{{ sessions_from.strftime('%Y-%m-%d') }}'
+        {%- endif %}
     {%- endif %}
 
 ),
