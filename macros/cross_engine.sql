@@ -54,20 +54,6 @@
 {%- endmacro %}
 
 
-{#- SHA-256 of a text, as 64 lower-case hex digits. -#}
-{% macro sha256_hex(expression) -%}
-    {{- return(adapter.dispatch('sha256_hex', 'targeting')(expression)) -}}
-{%- endmacro %}
-
-{% macro default__sha256_hex(expression) -%}
-    sha256({{ expression }})
-{%- endmacro %}
-
-{% macro spark__sha256_hex(expression) -%}
-    sha2({{ expression }}, 256)
-{%- endmacro %}
-
-
 {#- Whole days from `start` to `end` (dates or timestamps): the number of midnights
     crossed, as DuckDB's date_diff('day', ...) counts them. -#}
 {% macro days_between(start, end) -%}
