@@ -31,12 +31,12 @@
 {%- endmacro %}
 
 {#- Spark: the JVM reads the variable (java.lang.System.getenv); null when it is not set -#}
+{% macro spark_pii_salt() -%}
+    java_method('java.lang.System', 'getenv', 'TARGETING_PII_SALT')
+{%- endmacro %}
+
 {% macro spark__pii_hash(expression) -%}
-    sha2(
-        coalesce(java_method('java.lang.System', 'getenv', 'TARGETING_PII_SALT'), '{{ pii_dev_salt() }}')
-        || lower({{ expression }}),
-        256
-    )
+    sha2(coalesce({{ spark_pii_salt() }}, '{{ pii_dev_salt() }}') || lower({{ expression }}), 256)
 {%- endmacro %}
 
 {#- A query whose one value says whether TARGETING_PII_SALT is set (and not empty), read
@@ -50,7 +50,7 @@
 {%- endmacro %}
 
 {% macro spark__pii_salt_is_set_query() -%}
-    select coalesce(length(java_method('java.lang.System', 'getenv', 'TARGETING_PII_SALT')), 0) > 0
+    select coalesce(length({{ spark_pii_salt() }}), 0) > 0
 {%- endmacro %}
 
 

@@ -12,7 +12,7 @@ guessed addresses against the hashes. So the salt never reaches Jinja or SQL:
   salt, when it is not set), and ``targeting_pii_salt_is_set()`` for the warning on
   real targets;
 - on Spark, the macro ``pii_hash`` reads the variable inside the JVM with
-  ``reflect('java.lang.System', 'getenv', ...)`` (macros/data_quality.sql).
+  ``java_method('java.lang.System', 'getenv', ...)`` (macros/data_quality.sql).
 
 The hashes are those the SQL ``sha256(salt || value)`` gave before: the same keys for
 the same salt (tested).

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+import duckdb
+
 EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
 
 
@@ -30,3 +32,16 @@ def file_leaks(
         for leak in leaks(path.read_bytes(), salt, emails)
     ]
     return files, found
+
+
+def emails_in_column(con: duckdb.DuckDBPyConnection, relation: str, column: str) -> int:
+    """How many values of ``column`` of ``relation`` look like an email or are one of the
+    raw emails in the table ``raw_emails`` (column ``email``, lowercased) of ``con``."""
+    (n_matches,) = con.execute(
+        f"""
+        select count(*) from {relation}
+        where regexp_matches("{column}", '{EMAIL_PATTERN}')
+            or lower("{column}") in (select email from raw_emails)
+        """
+    ).fetchone()
+    return n_matches

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import SMALL_WORLD_SALT
 from dbt_runner import run_dbt
-from leaks import EMAIL_PATTERN, file_leaks, leaks
+from leaks import emails_in_column, file_leaks, leaks
 
 from targeting.pii import Plugin, salted_sha256
 
@@ -37,13 +37,7 @@ def test_no_relation_of_the_warehouse_holds_a_raw_email(small_world: tuple[Path,
         ).fetchall()
         assert any(schema == "marts" for schema, _, _ in columns)
         for schema, table, column in columns:
-            (n_matches,) = con.execute(
-                f"""
-                select count(*) from "{schema}"."{table}"
-                where regexp_matches("{column}", '{EMAIL_PATTERN}')
-                    or lower("{column}") in (select email from raw_emails)
-                """
-            ).fetchone()
+            n_matches = emails_in_column(con, f'"{schema}"."{table}"', column)
             if n_matches:
                 found.append(f"{schema}.{table}.{column}: {n_matches} emails")
     assert not found, found

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import pytest
 from dbt_runner import REPO_ROOT
-from leaks import EMAIL_PATTERN, file_leaks
+from leaks import emails_in_column, file_leaks
 
 pytestmark = pytest.mark.spark
 
@@ -77,13 +77,7 @@ def test_no_spark_table_holds_a_raw_email(spark_build) -> None:
             if kind == "VARCHAR"
         ]
         for column in columns:
-            (n_matches,) = con.execute(
-                f"""
-                select count(*) from {relation}
-                where regexp_matches("{column}", '{EMAIL_PATTERN}')
-                    or lower("{column}") in (select email from raw_emails)
-                """
-            ).fetchone()
+            n_matches = emails_in_column(con, relation, column)
             if n_matches:
                 found.append(f"{folder.name}.{column}: {n_matches} emails")
     assert not found, found
