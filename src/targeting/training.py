@@ -8,13 +8,15 @@ of ``fct_feature_snapshots`` (roles train and test) and the user x item usage:
    stopping and every candidate's calibration). The fitted candidates score the test
    snapshot, which no fit has seen: the stored metrics are those of this out-of-time
    test.
-2. **Champion.** The best test PR-AUC among the candidates that could be fitted (then
-   validation PR-AUC, then the order lightgbm, logistic_regression, lookalike). When the
-   train snapshots hold fewer adopters than ``min_adopters_for_model``, the product is
-   cold start and the lookalike, which needs no negatives, is the champion.
-3. **Scoring fit.** Every candidate is fitted again the same way one snapshot later: on
-   all train snapshots, with the test snapshot as validation set. That model scores the
-   score snapshot (``targeting.scoring``).
+2. **Champion.** The best validation PR-AUC among the candidates that could be fitted
+   (then the order lightgbm, logistic_regression, lookalike): chosen without reading a
+   test label, so every candidate's test metrics stay out-of-time. When the train
+   snapshots hold fewer adopters than ``min_adopters_for_model``, the product is cold
+   start and the lookalike, which needs no negatives, is the champion.
+3. **Scoring fit.** The champion is fitted again the same way one snapshot later: on all
+   train snapshots, with the test snapshot as validation set. That model scores the score
+   snapshot (``targeting.scoring``). The other candidates are not: nothing ranks by
+   them there, and their refit cost as much as the champion's.
 
 Lookalike adopters are the rows with label 1 (they adopted within the horizon) and the
 users who had already adopted by the snapshot. Degenerate input (no adopter, a single
@@ -212,12 +214,24 @@ def train_product(
 
     champion = _champion(rows, is_cold_start)
     scoring_split = _split(features, [*train_dates, *([test_date] if test_date else [])])
-    scoring = _fit_candidates(scoring_split, usage, config, progress, "scoring")[1]
-    for row, fit in zip(rows, scoring, strict=True):
+    scoring = (
+        {}
+        if champion is None
+        else {
+            fit.model_name: fit
+            for fit in _fit_candidates(
+                scoring_split, usage, config, progress, "scoring", [champion]
+            )[1]
+        }
+    )
+    for row in rows:
         row["is_champion"] = row["model_name"] == champion
-        if fit.artifact is not None and row["status"] == "ok":
+        fit = scoring.get(row["model_name"])
+        if fit is None:
+            continue
+        if fit.artifact is not None:
             row["scoring_model"] = json.dumps(fit.artifact, sort_keys=True)
-        elif row["status"] == "ok":
+        else:
             row["status_reason"] = _join_notes(
                 row["status_reason"], f"no scoring fit: {fit.reason}"
             )
@@ -285,15 +299,21 @@ def _numeric(series: pd.Series) -> np.ndarray:
 
 
 def _fit_candidates(
-    split: Split, usage: Usage, config: TrainingConfig, progress: Progress, fit_name: str
+    split: Split,
+    usage: Usage,
+    config: TrainingConfig,
+    progress: Progress,
+    fit_name: str,
+    names: Sequence[str] = MODEL_NAMES,
 ) -> tuple[FeatureEncoder | None, list[Fit]]:
+    """The ``names`` candidates (in that order) fitted on ``split``, with their encoder."""
     everyone = split.fit_rows
     progress(
         f"{fit_name} fit: encoding {len(everyone):,} rows of {len(split.fit_dates)} snapshot(s)"
     )
     if everyone["user_id"].nunique() < 2:
         reason = "fewer than 2 users in the training snapshots"
-        return None, [Fit(name, "skipped", reason) for name in MODEL_NAMES]
+        return None, [Fit(name, "skipped", reason) for name in names]
     everyone_weight = _sample_weight(everyone)
     encoder = FeatureEncoder.fit(
         everyone,
@@ -304,7 +324,7 @@ def _fit_candidates(
     )
     if not encoder.names:
         reason = "no feature varies in the training snapshots"
-        return None, [Fit(name, "skipped", reason) for name in MODEL_NAMES]
+        return None, [Fit(name, "skipped", reason) for name in names]
 
     everyone_matrix = encoder.transform(everyone, usage)
     all_labels = _numeric(everyone["label"])
@@ -317,7 +337,7 @@ def _fit_candidates(
     validation_labels = validation["label"].to_numpy()
     validation_weight = _sample_weight(validation)
     fits = []
-    for name in MODEL_NAMES:
+    for name in names:
         params = config.params(name)
         progress(f"{fit_name} fit: {name}")
         if name == LookalikeModel.name:
@@ -406,12 +426,9 @@ def _champion(rows: list[dict[str, Any]], is_cold_start: bool) -> str | None:
     if is_cold_start and any(row["model_name"] == LookalikeModel.name for row in fitted):
         return LookalikeModel.name
 
+    # never the test metrics: the test snapshot only reports
     def key(row: dict[str, Any]) -> tuple:
-        return (
-            _or_minus_inf(row["pr_auc"]),
-            _or_minus_inf(row["validation_pr_auc"]),
-            -MODEL_PREFERENCE.index(row["model_name"]),
-        )
+        return (_or_minus_inf(row["validation_pr_auc"]), -MODEL_PREFERENCE.index(row["model_name"]))
 
     return max(fitted, key=key)["model_name"]
 

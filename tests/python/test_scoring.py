@@ -74,6 +74,10 @@ def trained() -> dict:
     features, usage = world()
     models = train_product("p1", features[features["role"] != "score"], usage, CONFIG, SCORE_DATE)
     assert (models["status"] == "ok").all()
+    # Only the champion has a scoring fit; these tests score with every kind of model, so
+    # the others score with their evaluation fit (any fit of the kind will do here).
+    assert models["scoring_model"].notna().tolist() == models["is_champion"].tolist()
+    models["scoring_model"] = models["scoring_model"].fillna(models["evaluation_model"])
     return {
         "models": models,
         "usage": usage,

@@ -124,7 +124,7 @@ def test_settings_are_the_ml_models_configs_rendered_with_the_vars() -> None:
     assert settings.training.model_params == {}
     assert settings.training.trained_at == "2026-03-04 05:06:07"
     assert settings.training_batch_rows == settings.batch_rows == 200_000
-    assert settings.max_reason_rows == 50_000
+    assert settings.max_reason_rows == 10_000
     clusters = settings.clusters
     assert (clusters.k_min, clusters.k_max, clusters.seed) == (2, 8, 42)
     assert (clusters.silhouette_sample, clusters.fit_sample) == (5000, 20000)

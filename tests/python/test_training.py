@@ -92,8 +92,15 @@ def by_model(result: pd.DataFrame) -> dict[str, pd.Series]:
     return {row["model_name"]: row for _, row in result.iterrows()}
 
 
-def artifacts(row: pd.Series) -> tuple[dict, dict]:
-    return json.loads(row["evaluation_model"]), json.loads(row["scoring_model"])
+def artifacts(row: pd.Series) -> tuple[dict, dict | None]:
+    """(evaluation fit, scoring fit: None but for the champion)."""
+    scoring = row["scoring_model"]
+    return json.loads(row["evaluation_model"]), None if pd.isna(scoring) else json.loads(scoring)
+
+
+def champion_row(result: pd.DataFrame) -> pd.Series:
+    (position,) = np.flatnonzero(result["is_champion"].to_numpy())
+    return result.iloc[position]
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +130,8 @@ def test_one_row_per_candidate_with_the_model_types_columns(trained):
     assert (result["product_id"] == "p1").all()
     assert not result["is_cold_start"].any()
     assert result["evaluation_model"].notna().all()
-    assert result["scoring_model"].notna().all()
+    # only the champion is fitted again to score
+    assert result["scoring_model"].notna().tolist() == result["is_champion"].tolist()
 
 
 def test_counts_dates_and_params_of_each_row(trained):
@@ -169,15 +177,29 @@ def test_only_lightgbm_has_a_best_iteration(trained):
     assert pd.isna(rows["lookalike"]["best_iteration"])
 
 
-def test_the_champion_is_the_best_test_pr_auc(trained):
+def test_the_champion_is_the_best_validation_pr_auc(trained):
     _, _, result = trained
     champion = result[result["is_champion"]]
 
     assert len(champion) == 1
-    assert champion["pr_auc"].iloc[0] == result["pr_auc"].max()
+    assert champion["validation_pr_auc"].iloc[0] == result["validation_pr_auc"].max()
 
 
-def test_champion_ties_fall_back_to_validation_pr_auc_then_model_preference():
+def test_the_champion_never_reads_the_test_labels(trained):
+    features, usage, first = trained
+    # the test labels turned upside down: every test metric changes, the champion not
+    flipped = features.copy()
+    test = flipped["role"] == "test"
+    flipped.loc[test, "label"] = 1.0 - flipped.loc[test, "label"]
+    second = train_product("p1", flipped, usage, CONFIG, SCORE_DATE)
+
+    assert second["pr_auc"].tolist() != first["pr_auc"].tolist()
+    assert second["is_champion"].tolist() == first["is_champion"].tolist()
+    assert second["validation_pr_auc"].tolist() == first["validation_pr_auc"].tolist()
+    assert second["evaluation_model"].tolist() == first["evaluation_model"].tolist()
+
+
+def test_champion_ties_fall_back_to_model_preference_and_ignore_test_metrics():
     def row(name, pr_auc, validation_pr_auc, status="ok"):
         return {
             "model_name": name,
@@ -188,6 +210,9 @@ def test_champion_ties_fall_back_to_validation_pr_auc_then_model_preference():
 
     tied = [row("logistic_regression", 0.5, 0.4), row("lightgbm", 0.5, 0.3)]
     assert _champion(tied, is_cold_start=False) == "logistic_regression"
+    # a better test PR-AUC does not make a champion
+    test_best = [row("logistic_regression", 0.9, 0.3), row("lightgbm", 0.1, 0.4)]
+    assert _champion(test_best, is_cold_start=False) == "lightgbm"
     both_tied = [row("lookalike", 0.5, 0.3), row("logistic_regression", 0.5, 0.3)]
     assert _champion(both_tied, is_cold_start=False) == "logistic_regression"
     both_tied.append(row("lightgbm", 0.5, 0.3))
@@ -230,7 +255,7 @@ def test_evaluation_fit_holds_out_the_latest_train_snapshot(trained):
 
 
 def test_scoring_fit_uses_every_train_snapshot_and_validates_on_the_test_snapshot(trained):
-    for row in by_model(trained[2]).values():
+    for row in [champion_row(trained[2])]:
         _, scoring = artifacts(row)
         assert scoring["model_name"] == row["model_name"]
         assert scoring["fit_snapshot_dates"] == ["2024-01-01", "2024-02-01", "2024-03-01"]
@@ -420,7 +445,7 @@ def test_no_test_snapshot_gives_no_out_of_time_metrics():
     assert result[list(METRIC_COLUMNS)].isna().all().all()
     assert result["status_reason"].str.contains("no test snapshot").all()
     assert result["is_champion"].sum() == 1
-    _, scoring = artifacts(result.iloc[0])
+    _, scoring = artifacts(champion_row(result))
     assert scoring["fit_snapshot_dates"] == ["2024-01-01", "2024-02-01"]
 
 
@@ -433,11 +458,12 @@ def test_a_single_train_snapshot_is_validated_on_itself_and_says_so():
     assert (result["validation_snapshot_date"] == "2024-01-01").all()
     assert (result["n_validation_rows"] == result["n_train_rows"]).all()
     for row in by_model(result).values():
-        evaluation, scoring = artifacts(row)
+        evaluation, _ = artifacts(row)
         assert evaluation["fit_snapshot_dates"] == ["2024-01-01"]
         assert evaluation["validation_snapshot_date"] == "2024-01-01"
-        assert scoring["fit_snapshot_dates"] == ["2024-01-01"]
-        assert scoring["validation_snapshot_date"] == "2024-04-01"
+    _, scoring = artifacts(champion_row(result))
+    assert scoring["fit_snapshot_dates"] == ["2024-01-01"]
+    assert scoring["validation_snapshot_date"] == "2024-04-01"
 
 
 def test_a_validation_snapshot_without_eligible_users_never_raises():
