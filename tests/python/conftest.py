@@ -27,7 +27,8 @@ def small_world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
     work_dir = tmp_path_factory.mktemp("small_world")
     manifest = generate(work_dir / "raw", **SMALL_WORLD)
     salted = {"TARGETING_PII_SALT": SMALL_WORLD_SALT}
-    result = run_dbt("build", work_dir, work_dir / "raw", extra_env=salted)
+    # the unit tests too: test_pii searches their compiled SQL for the salt
+    result = run_dbt("build", work_dir, work_dir / "raw", extra_env=salted, unit_tests=True)
     assert result.returncode == 0, result.output[-5000:]
     return work_dir, manifest
 
@@ -42,6 +43,7 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         return Path(given)
     work_dir = tmp_path_factory.mktemp("demo")
     generate(work_dir / "raw")
-    result = run_dbt("build", work_dir, work_dir / "raw")
+    # everything make test's demo build runs, unit tests included
+    result = run_dbt("build", work_dir, work_dir / "raw", unit_tests=True)
     assert result.returncode == 0, result.output[-5000:]
     return work_dir / "warehouse.duckdb"
