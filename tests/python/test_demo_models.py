@@ -75,6 +75,8 @@ def test_the_cold_start_product_is_scored_by_the_lookalike(models: pd.DataFrame)
 
 
 def test_every_eligible_user_is_scored_once_by_every_fitted_model(warehouse: Path) -> None:
+    """At the test snapshot by every fitted model; at the score snapshot by the champion,
+    the only model with a scoring fit."""
     mismatches = query(
         warehouse,
         """
@@ -97,10 +99,57 @@ def test_every_eligible_user_is_scored_once_by_every_fitted_model(warehouse: Pat
                 models.product_id = scored.product_id
                 and models.model_name = scored.model_name
                 and eligible.role = scored.role
-        where models.status = 'ok' and scored.n_users is distinct from eligible.n_users
+        where
+            models.status = 'ok'
+            and (eligible.role = 'test' or models.is_champion)
+            and scored.n_users is distinct from eligible.n_users
         """,
     )
     assert mismatches.empty, mismatches
+    others = query(
+        warehouse,
+        """
+        select count(*) as n_rows
+        from ml.ml_propensity_scores as scores
+        inner join ml.ml_propensity_models as models using (product_id, model_name)
+        where scores.role = 'score' and not models.is_champion
+        """,
+    )
+    assert others["n_rows"].iloc[0] == 0
+
+
+def test_the_gains_curve_reads_any_list_size(warehouse: Path) -> None:
+    """Per product's champion, the first percentile reaching 1,000 users holds the
+    precision and lift of the best-scored users down to there, recomputed from the scores,
+    and the expected adopters of the whole list are the sum of the probabilities."""
+    scores = query(
+        warehouse,
+        """
+        select scores.product_id, scores.user_id, scores.score, scores.probability, scores.label
+        from ml.ml_propensity_scores as scores
+        inner join ml.ml_propensity_models as models using (product_id, model_name)
+        where scores.role = 'test' and models.is_champion
+        """,
+    )
+    curve = query(
+        warehouse,
+        "select * from marts.fct_gains_curve where is_champion order by product_id, percentile",
+    )
+    assert set(curve["product_id"]) == set(scores["product_id"])
+    for product_id, rows in scores.groupby("product_id"):
+        ranked = rows.sort_values(["score", "user_id"], ascending=[False, True])
+        product_curve = curve[curve["product_id"] == product_id]
+        assert product_curve["percentile"].tolist() == list(range(1, 101))
+        at = product_curve[product_curve["cumulative_users"] >= 1000].iloc[0]
+        top = ranked.head(int(at["cumulative_users"]))
+        base_rate = ranked["label"].mean()
+        assert at["cumulative_adopters"] == top["label"].sum()
+        assert at["cumulative_precision"] == pytest.approx(top["label"].mean(), rel=1e-12)
+        assert at["cumulative_lift"] == pytest.approx(top["label"].mean() / base_rate, rel=1e-12)
+        last = product_curve.iloc[-1]
+        assert last["cumulative_expected_adopters"] == pytest.approx(
+            ranked["probability"].sum(), rel=1e-9
+        )
 
 
 def test_the_stored_lift_is_the_lift_of_the_stored_scores(warehouse: Path) -> None:

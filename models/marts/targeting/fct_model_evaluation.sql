@@ -2,9 +2,10 @@
 -- AUC-ROC by rank sums (tied scores at their average rank), PR-AUC as average precision
 -- over the distinct score thresholds, precision, recall and NDCG at targeting__top_k
 -- (ranked by score, ties by user_id), the top decile's lift, the Brier score of the
--- calibrated probabilities. Sums of fractions are taken as decimals, so the figures are
--- the same bit for bit on every run. Candidates that were not fitted keep their row,
--- with their status and no metric.
+-- calibrated probabilities, and their calibration: the adopters they expected against
+-- those seen, overall and decile by decile. Sums of fractions are taken as decimals, so
+-- the figures are the same bit for bit on every run. Candidates that were not fitted keep
+-- their row, with their status and no metric.
 
 {%- set top_k = var('targeting__top_k') %}
 
@@ -27,6 +28,19 @@ top_deciles as (
 
     select * from {{ ref('fct_decile_lift') }}
     where decile = 1
+
+),
+
+decile_calibration as (
+
+    -- per decile, how far the adopters the probabilities expected lie from those seen
+    select
+        product_id,
+        model_name,
+        sum(cast(abs(expected_adopters - n_adopters) as decimal(38, 18))) as absolute_gap
+
+    from {{ ref('fct_decile_lift') }}
+    group by product_id, model_name
 
 ),
 
@@ -114,6 +128,7 @@ summed as (
             cast(label / log2(ideal_position + 1) as decimal(38, 18))
         ) filter (where ideal_position <= {{ top_k }}) as ideal_discounted_gain,
         count(probability) as n_probabilities,
+        sum(cast(probability as decimal(38, 18))) as probability_sum,
         sum(cast(power(probability - label, 2) as decimal(38, 18))) as squared_error
 
     from ranked
@@ -151,13 +166,29 @@ metrics as (
         case
             when summed.n_probabilities = summed.n_test_rows
                 then cast(summed.squared_error as double) / summed.n_test_rows
-        end as brier_score
+        end as brier_score,
+        case
+            when summed.n_probabilities = summed.n_test_rows
+                then cast(summed.probability_sum as double)
+        end as expected_adopters,
+        case
+            when summed.n_probabilities = summed.n_test_rows and summed.n_test_positives > 0
+                then cast(summed.probability_sum as double) / summed.n_test_positives
+        end as expected_to_realized,
+        case
+            when summed.n_probabilities = summed.n_test_rows
+                then cast(decile_calibration.absolute_gap as double) / summed.n_test_rows
+        end as calibration_error
 
     from summed
     inner join average_precision
         on
             summed.product_id = average_precision.product_id
             and summed.model_name = average_precision.model_name
+    left join decile_calibration
+        on
+            summed.product_id = decile_calibration.product_id
+            and summed.model_name = decile_calibration.model_name
 
 ),
 
@@ -182,6 +213,9 @@ final as (
         metrics.ndcg_at_k,
         top_deciles.lift as top_decile_lift,
         metrics.brier_score,
+        metrics.expected_adopters,
+        metrics.expected_to_realized,
+        metrics.calibration_error,
         models.n_train_rows,
         models.n_train_positives,
         models.trained_at

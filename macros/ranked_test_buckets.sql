@@ -1,0 +1,121 @@
+{#- The out-of-time test ranking of every fitted model cut into `n_buckets` equal groups,
+    named `bucket` (fct_decile_lift: 10 deciles, fct_gains_curve: 100 percentiles).
+
+    The test snapshot's eligible users are ranked by score (ties by user_id) and cut with
+    NTILE, group 1 the highest scores. Per product, model and group: users, adopters, the
+    adoption rate and its lift over the test base rate, what the calibrated probabilities
+    expected, and the same cumulated from group 1 down (gain, lift, precision). The
+    probabilities are summed as decimals, so the sums are the same bits on every run. -#}
+{% macro ranked_test_buckets(n_buckets, bucket) %}
+
+with
+
+scores as (
+
+    select * from {{ ml_table('ml_propensity_scores') }}
+    where role = 'test'
+
+),
+
+models as (
+
+    select * from {{ ml_table('ml_propensity_models') }}
+
+),
+
+ranked as (
+
+    select
+        product_id,
+        model_name,
+        snapshot_date,
+        score,
+        probability,
+        label,
+        ntile({{ n_buckets }}) over (
+            partition by product_id, model_name
+            order by score desc, user_id asc
+        ) as {{ bucket }}
+
+    from scores
+
+),
+
+buckets as (
+
+    select
+        product_id,
+        model_name,
+        snapshot_date,
+        cast({{ bucket }} as integer) as {{ bucket }},
+        count(*) as n_users,
+        cast(sum(label) as bigint) as n_adopters,
+        sum(cast(probability as decimal(38, 18))) as expected_adopters,
+        min(score) as min_score,
+        max(score) as max_score
+
+    from ranked
+    group by product_id, model_name, snapshot_date, {{ bucket }}
+
+),
+
+cumulated as (
+
+    select
+        *,
+        cast(sum(n_users) over cumulative as bigint) as cumulative_users,
+        cast(sum(n_adopters) over cumulative as bigint) as cumulative_adopters,
+        sum(expected_adopters) over cumulative as cumulative_expected_adopters,
+        cast(sum(n_users) over model_total as bigint) as total_users,
+        cast(sum(n_adopters) over model_total as bigint) as total_adopters
+
+    from buckets
+    window
+        cumulative as (
+            partition by product_id, model_name
+            order by {{ bucket }}
+            rows between unbounded preceding and current row
+        ),
+        model_total as (partition by product_id, model_name)
+
+),
+
+final as (
+
+    select
+        cumulated.product_id,
+        cumulated.model_name,
+        models.is_champion,
+        models.is_cold_start,
+        cumulated.snapshot_date as test_snapshot_date,
+        cumulated.{{ bucket }},
+        cumulated.n_users,
+        cumulated.n_adopters,
+        cumulated.n_adopters / cumulated.n_users as adoption_rate,
+        cumulated.total_adopters / cumulated.total_users as base_rate,
+        (cumulated.n_adopters / cumulated.n_users)
+        / nullif(cumulated.total_adopters / cumulated.total_users, 0) as lift,
+        cast(cumulated.expected_adopters as double) / cumulated.n_users as mean_probability,
+        cast(cumulated.expected_adopters as double) as expected_adopters,
+        cumulated.cumulative_users,
+        cumulated.cumulative_adopters,
+        cast(cumulated.cumulative_expected_adopters as double) as cumulative_expected_adopters,
+        cumulated.cumulative_users / cumulated.total_users as cumulative_share_of_users,
+        cumulated.cumulative_adopters / nullif(cumulated.total_adopters, 0) as cumulative_gain,
+        cumulated.cumulative_adopters / cumulated.cumulative_users as cumulative_precision,
+        (cumulated.cumulative_adopters / cumulated.cumulative_users)
+        / nullif(cumulated.total_adopters / cumulated.total_users, 0) as cumulative_lift,
+        cumulated.min_score,
+        cumulated.max_score
+
+    from cumulated
+    inner join models
+        on
+            cumulated.product_id = models.product_id
+            and cumulated.model_name = models.model_name
+
+)
+
+select * from final
+
+{% endmacro %}
