@@ -5,7 +5,9 @@
     NTILE, group 1 the highest scores. Per product, model and group: users, adopters, the
     adoption rate and its lift over the test base rate, what the calibrated probabilities
     expected, and the same cumulated from group 1 down (gain, lift, precision). The
-    probabilities are summed as decimals, so the sums are the same bits on every run. -#}
+    probabilities are summed as decimals, so the sums are the same bits on every run.
+    Lifts carry a 95% interval: Wilson's interval of the group's adoption rate over the
+    base rate (the base rate, over every test user, taken as known). -#}
 {% macro ranked_test_buckets(n_buckets, bucket) %}
 
 with
@@ -95,6 +97,10 @@ final as (
         cumulated.total_adopters / cumulated.total_users as base_rate,
         (cumulated.n_adopters / cumulated.n_users)
         / nullif(cumulated.total_adopters / cumulated.total_users, 0) as lift,
+        {{ wilson_bound('cumulated.n_adopters', 'cumulated.n_users', -1) }}
+        / nullif(cumulated.total_adopters / cumulated.total_users, 0) as lift_low,
+        {{ wilson_bound('cumulated.n_adopters', 'cumulated.n_users', 1) }}
+        / nullif(cumulated.total_adopters / cumulated.total_users, 0) as lift_high,
         cast(cumulated.expected_adopters as double) / cumulated.n_users as mean_probability,
         cast(cumulated.expected_adopters as double) as expected_adopters,
         cumulated.cumulative_users,
@@ -105,6 +111,10 @@ final as (
         cumulated.cumulative_adopters / cumulated.cumulative_users as cumulative_precision,
         (cumulated.cumulative_adopters / cumulated.cumulative_users)
         / nullif(cumulated.total_adopters / cumulated.total_users, 0) as cumulative_lift,
+        {{ wilson_bound('cumulated.cumulative_adopters', 'cumulated.cumulative_users', -1) }}
+        / nullif(cumulated.total_adopters / cumulated.total_users, 0) as cumulative_lift_low,
+        {{ wilson_bound('cumulated.cumulative_adopters', 'cumulated.cumulative_users', 1) }}
+        / nullif(cumulated.total_adopters / cumulated.total_users, 0) as cumulative_lift_high,
         cumulated.min_score,
         cumulated.max_score
 

@@ -59,6 +59,7 @@
         'targeting__bot_max_events_per_hour',
         'targeting__top_k',
         'targeting__min_adopters_for_model',
+        'targeting__min_test_adopters',
         'targeting__scoring_batch_rows',
         'targeting__max_training_rows',
         'targeting__max_reason_rows',

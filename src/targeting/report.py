@@ -163,13 +163,24 @@ def product_section(product_id: str, marts: dict[str, pd.DataFrame]) -> str:
             " (cold start: too few adopters for the classifiers)" if champion.is_cold_start else ""
         )
         lift = champion.top_decile_lift
+        interval = (
+            ""
+            if pd.isna(champion.top_decile_lift_low) or pd.isna(champion.top_decile_lift_high)
+            else f" (95% interval {champion.top_decile_lift_low:.2f}x to"
+            f" {champion.top_decile_lift_high:.2f}x)"
+        )
         parts.append(
             f"<p>Champion <b>{html.escape(champion.model_name)}</b>{kind}. On the test snapshot "
             f"{champion.test_snapshot_date:%Y-%m-%d}, {champion.n_test_positives:,} of "
             f"{champion.n_test_rows:,} eligible users adopted (base rate "
             f"{champion.base_rate:.2%}); the top decile of the ranking adopted at "
-            f"<b>{'n/a' if pd.isna(lift) else f'{lift:.2f}x'}</b> that rate.</p>"
+            f"<b>{'n/a' if pd.isna(lift) else f'{lift:.2f}x'}</b> that rate{interval}.</p>"
         )
+        if not champion.has_enough_test_adopters:
+            parts.append(
+                '<p class="flag">Too few test adopters to judge this model: its figures could '
+                "as well be far lower or higher (see the interval).</p>"
+            )
         champion_deciles = deciles[deciles["model_name"] == champion.model_name]
         parts.append(
             '<div class="charts">'
@@ -189,7 +200,10 @@ def product_section(product_id: str, marts: dict[str, pd.DataFrame]) -> str:
             "recall_at_k",
             "ndcg_at_k",
             "top_decile_lift",
+            "top_decile_lift_low",
+            "top_decile_lift_high",
             "brier_score",
+            "expected_to_realized",
             "status_reason",
         ]
     ]

@@ -39,7 +39,9 @@ def data_quality_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def model_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """One line per product: champion, its out-of-time test metrics, users it scored."""
+    """One line per product: champion, its out-of-time test metrics (the top decile's lift
+    with its 95% interval, or a warning when the test holds too few adopters to judge),
+    users it scored."""
     rows = con.execute(
         """
         select
@@ -49,9 +51,12 @@ def model_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
             models.auc_roc,
             models.pr_auc,
             models.top_decile_lift,
+            models.top_decile_lift_low,
+            models.top_decile_lift_high,
             models.n_test_positives,
+            models.has_enough_test_adopters,
             count(scores.user_id) as n_scored
-        from ml.ml_propensity_models as models
+        from marts.fct_model_evaluation as models
         left join ml.ml_propensity_scores as scores
             on
                 models.product_id = scores.product_id
@@ -63,12 +68,14 @@ def model_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         """
     ).fetchall()
     lines = []
-    for product, model, cold, auc, pr_auc, lift, n_positives, n_scored in rows:
+    for product, model, cold, auc, pr_auc, lift, low, high, n_positives, enough, n_scored in rows:
         kind = f"{model} (cold start)" if cold else model
+        interval = f"95% {low:.2f}-{high:.2f}x, " if low is not None and high is not None else ""
+        judged = "" if enough else ": too few to judge"
         lines.append(
             f"  {product:<16} champion {kind:<24} AUC {_metric(auc)}  PR-AUC {_metric(pr_auc)}"
-            f"  top-decile lift {_metric(lift, 'x')} ({n_positives or 0} test adopters);"
-            f" {n_scored:,} users scored"
+            f"  top-decile lift {_metric(lift, 'x')} ({interval}{n_positives or 0} test"
+            f" adopters{judged}); {n_scored:,} users scored"
         )
     return lines or ["  no product has a fitted model (see ml.ml_propensity_models.status_reason)"]
 
@@ -83,7 +90,7 @@ def summarize(con: duckdb.DuckDBPyConnection) -> str:
         [
             "Data quality (marts.fct_data_quality):",
             *data_quality_lines(con),
-            "Propensity models, out-of-time test (ml.ml_propensity_models):",
+            "Propensity models, out-of-time test (marts.fct_model_evaluation):",
             *model_lines(con),
         ]
     )

@@ -38,6 +38,14 @@ def test_the_report_has_both_charts_and_the_tables_for_every_product(
             assert image and len(image.group(1)) > 1000, (chart, product_id)
     assert page.count("Models, out-of-time test") == len(fitted)
     assert "Top" in page and "holdout left out" in page
+    # every champion's lift with its interval; the products too small to judge say so
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (n_small,) = con.execute(
+            "select count(*) from marts.fct_model_evaluation"
+            " where is_champion and not has_enough_test_adopters"
+        ).fetchone()
+    assert page.count("95% interval") == len(fitted)
+    assert page.count("Too few test adopters to judge") == n_small
 
 
 def test_the_report_without_a_warehouse_says_what_to_do(tmp_path: Path, capsys) -> None:

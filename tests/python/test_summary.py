@@ -22,18 +22,19 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
         ) as t (source_table, dq_issue, is_clean, n_rows)
         """
     )
-    con.execute("create schema ml")
     con.execute(
         """
-        create table ml.ml_propensity_models as
+        create table marts.fct_model_evaluation as
         select * from (values
-            ('p1', 'lightgbm', true, false, 0.75, 0.1, 3.9, 40),
-            ('p1', 'lookalike', false, false, 0.6, 0.05, 2.0, 40),
-            ('p2', 'lookalike', true, true, null, null, null, 0)
+            ('p1', 'lightgbm', true, false, 0.75, 0.1, 3.9, 2.9, 5.1, 40, true),
+            ('p1', 'lookalike', false, false, 0.6, 0.05, 2.0, 1.1, 3.0, 40, true),
+            ('p2', 'lookalike', true, true, null, null, null, null, null, 0, false)
         ) as t (product_id, model_name, is_champion, is_cold_start, auc_roc, pr_auc,
-                top_decile_lift, n_test_positives)
+                top_decile_lift, top_decile_lift_low, top_decile_lift_high, n_test_positives,
+                has_enough_test_adopters)
         """
     )
+    con.execute("create schema ml")
     con.execute(
         """
         create table ml.ml_propensity_scores as
@@ -62,10 +63,12 @@ def test_summary_names_each_products_champion_and_its_test_lift() -> None:
     lines = summarize(_warehouse()).splitlines()
     p1 = next(line for line in lines if line.strip().startswith("p1"))
     assert "champion lightgbm" in p1
-    assert "AUC 0.750" in p1 and "top-decile lift 3.90x" in p1
+    assert "AUC 0.750" in p1 and "top-decile lift 3.90x (95% 2.90-5.10x, 40 test" in p1
+    assert "too few" not in p1
     assert "2 users scored" in p1
     p2 = next(line for line in lines if line.strip().startswith("p2"))
     assert "lookalike (cold start)" in p2 and "AUC   n/a" in p2
+    assert "(0 test adopters: too few to judge)" in p2
 
 
 def test_summary_without_a_warehouse_says_what_to_do(tmp_path, capsys) -> None:

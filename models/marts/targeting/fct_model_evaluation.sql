@@ -4,10 +4,13 @@
 -- (ranked by score, ties by user_id), the top decile's lift, the Brier score of the
 -- calibrated probabilities, and their calibration: the adopters they expected against
 -- those seen, overall and decile by decile. Sums of fractions are taken as decimals, so
--- the figures are the same bit for bit on every run. Candidates that were not fitted keep
--- their row, with their status and no metric.
+-- the figures are the same bit for bit on every run. AUC, PR-AUC and the top decile's
+-- lift carry 95% intervals (macros/intervals.sql), and a product whose test holds fewer
+-- than targeting__min_test_adopters adopters is flagged as too small to judge.
+-- Candidates that were not fitted keep their row, with their status and no metric.
 
 {%- set top_k = var('targeting__top_k') %}
+{%- set min_test_adopters = var('targeting__min_test_adopters') %}
 
 with
 
@@ -143,6 +146,7 @@ metrics as (
         summed.model_name,
         summed.n_test_rows,
         summed.n_test_positives,
+        summed.n_test_rows - summed.n_test_positives as n_negatives,
         summed.n_test_positives / summed.n_test_rows as base_rate,
         case
             when summed.n_test_positives between 1 and summed.n_test_rows - 1
@@ -206,12 +210,19 @@ final as (
         coalesce(metrics.n_test_positives, 0) as n_test_positives,
         metrics.base_rate,
         metrics.auc_roc,
+        {{ auc_bound('metrics.auc_roc', 'metrics.n_test_positives', 'metrics.n_negatives', -1) }} as auc_roc_low,
+        {{ auc_bound('metrics.auc_roc', 'metrics.n_test_positives', 'metrics.n_negatives', 1) }} as auc_roc_high,
         metrics.pr_auc,
+        {{ average_precision_bound('metrics.pr_auc', 'metrics.n_test_positives', -1) }} as pr_auc_low,
+        {{ average_precision_bound('metrics.pr_auc', 'metrics.n_test_positives', 1) }} as pr_auc_high,
         {{ top_k }} as top_k,
         metrics.precision_at_k,
         metrics.recall_at_k,
         metrics.ndcg_at_k,
         top_deciles.lift as top_decile_lift,
+        top_deciles.lift_low as top_decile_lift_low,
+        top_deciles.lift_high as top_decile_lift_high,
+        coalesce(metrics.n_test_positives, 0) >= {{ min_test_adopters }} as has_enough_test_adopters,
         metrics.brier_score,
         metrics.expected_adopters,
         metrics.expected_to_realized,
