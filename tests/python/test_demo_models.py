@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
@@ -231,3 +232,41 @@ def test_the_sql_metrics_equal_the_ones_stored_at_training(warehouse: Path) -> N
             check_names=False,
             atol=1e-9,
         )
+
+
+def test_the_intervals_are_their_closed_forms_and_hold_their_figure(warehouse: Path) -> None:
+    """fct_model_evaluation's 95% intervals against the formulas computed here (Wilson for
+    the top decile's rate over the base rate, Hanley-McNeil for AUC, the logit interval for
+    PR-AUC), and each interval around its figure."""
+    z = 1.96
+    deciles = query(warehouse, "select * from marts.fct_decile_lift where decile = 1").set_index(
+        ["product_id", "model_name"]
+    )
+    evaluation = query(
+        warehouse, "select * from marts.fct_model_evaluation where status = 'ok'"
+    ).set_index(["product_id", "model_name"])
+    assert len(evaluation) > 0
+    for key, row in evaluation.iterrows():
+        top = deciles.loc[key]
+        n, rate = top["n_users"], top["n_adopters"] / top["n_users"]
+        half = z * np.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        center = (rate + z * z / (2 * n)) / (1 + z * z / n)
+        assert row["top_decile_lift_low"] == pytest.approx((center - half) / row["base_rate"])
+        assert row["top_decile_lift_high"] == pytest.approx((center + half) / row["base_rate"])
+        assert row["top_decile_lift_low"] <= row["top_decile_lift"] <= row["top_decile_lift_high"]
+        auc, p = row["auc_roc"], row["n_test_positives"]
+        q = row["n_test_rows"] - p
+        variance = (
+            auc * (1 - auc)
+            + (p - 1) * (auc / (2 - auc) - auc**2)
+            + (q - 1) * (2 * auc**2 / (1 + auc) - auc**2)
+        ) / (p * q)
+        assert row["auc_roc_low"] == pytest.approx(max(0.0, auc - z * np.sqrt(variance)))
+        assert row["auc_roc_high"] == pytest.approx(min(1.0, auc + z * np.sqrt(variance)))
+        ap = row["pr_auc"]
+        logit = np.log(ap / (1 - ap))
+        spread = z / np.sqrt(p * ap * (1 - ap))
+        assert row["pr_auc_low"] == pytest.approx(1 / (1 + np.exp(-(logit - spread))))
+        assert row["pr_auc_high"] == pytest.approx(1 / (1 + np.exp(-(logit + spread))))
+        assert row["pr_auc_low"] <= ap <= row["pr_auc_high"]
+        assert row["has_enough_test_adopters"] == (p >= 30)
