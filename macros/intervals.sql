@@ -41,14 +41,15 @@
     is 0 or 1. -#}
 {% macro average_precision_bound(average_precision, n_positive, side) -%}
     {%- set z = 1.96 -%}
-    (
-        1 / (
-            1 + exp(-(
-                ln({{ average_precision }} / nullif(1 - {{ average_precision }}, 0))
-                {{ '-' if side < 0 else '+' }} {{ z }} / sqrt(
-                    {{ n_positive }} * {{ average_precision }} * (1 - {{ average_precision }})
-                )
-            ))
-        )
-    )
+    case
+        when {{ average_precision }} > 0 and {{ average_precision }} < 1
+            then 1 / (
+                1 + exp(-(
+                    ln({{ average_precision }} / (1 - {{ average_precision }}))
+                    {{ '-' if side < 0 else '+' }} {{ z }} / sqrt(
+                        {{ n_positive }} * {{ average_precision }} * (1 - {{ average_precision }})
+                    )
+                ))
+            )
+    end
 {%- endmacro %}
