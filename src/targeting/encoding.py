@@ -137,6 +137,10 @@ def _item_codes(kinds: pd.Series, items: pd.Series) -> tuple[pd.Index, np.ndarra
     return sorted_names, sorted_names.get_indexer(names)[pair_codes]
 
 
+# A latent factor is worded by this many of the items that load most on it.
+LATENT_LABEL_ITEMS = 2
+
+
 @dataclass
 class FeatureEncoder:
     """What ``transform`` needs, learned from the fit rows; JSON-serializable."""
@@ -266,7 +270,8 @@ class FeatureEncoder:
         Always the row's own value of the feature: a count, not its log; for an indicator
         the value of the feature it stands for, since an indicator pushes the score up as
         much by being 0 as by being 1 (``plan=free`` pushing up a user on the pro plan
-        reads ``plan=pro``); ``missing`` for a null; latent factors their projection.
+        reads ``plan=pro``); ``missing`` for a null; latent factors their projection,
+        named by the items they stand for (``latent_2 (uses reports, dashboards)=3.1``).
         """
         texts = np.empty(len(rows), dtype=object)
         if latent is None and any(self.names[c].startswith("latent_") for c in set(columns)):
@@ -286,11 +291,22 @@ class FeatureEncoder:
                     texts[selected] = _numbers_worded(feature, _numeric(picked))
                 continue
             if name.startswith("latent_"):
-                values = np.asarray(latent[rows[selected], int(name.removeprefix("latent_")) - 1])
+                factor = int(name.removeprefix("latent_")) - 1
+                values = np.asarray(latent[rows[selected], factor])
+                name = f"{name} ({self.latent_label(factor)})"
             else:
                 values = _numeric(frame[name].iloc[rows[selected]])
             texts[selected] = _numbers_worded(name, values.ravel())
         return texts
+
+    def latent_label(self, factor: int, n_items: int = LATENT_LABEL_ITEMS) -> str:
+        """What latent factor ``factor`` (0-based) stands for, as a person reads it: the
+        items that load most on it, ``uses reports, dashboards``. A user scores high on it
+        by using those items (each component's largest loading is positive)."""
+        loadings = np.asarray(self.latent_components[factor])
+        top = [i for i in np.argsort(-loadings, kind="stable")[:n_items] if loadings[i] > 0]
+        items = [self.latent_items[i].split(":", 1)[-1].replace("=", "-") for i in top]
+        return "uses " + ", ".join(items)
 
     def latent(self, frame: pd.DataFrame, usage: Usage | None) -> np.ndarray | None:
         """The rows' latent factors (as ``describe`` words them); None without any."""

@@ -403,9 +403,25 @@ def test_describe_words_latent_factors_with_the_rows_projection():
         usage.rows(frame, encoder.latent_items) @ np.asarray(encoder.latent_components).T
     )
 
-    assert texts["latent_1"][39] == "latent_1=0"
+    label = encoder.latent_label(0)
+    assert texts["latent_1"][39] == f"latent_1 ({label})=0"
     value = float(f"{projection[0, 0]:.3g}")
-    assert texts["latent_1"][0] == f"latent_1={value:g}"
+    assert texts["latent_1"][0] == f"latent_1 ({label})={value:g}"
+
+
+def test_a_latent_factor_is_named_by_the_items_that_load_most_on_it():
+    frame, usage = latent_world()
+    encoder = FeatureEncoder.fit(frame, usage, latent_factors=2)
+    labels = {encoder.latent_label(0), encoder.latent_label(1)}
+
+    # the two usage profiles of the world: reports, dashboards, exports against api,
+    # webhooks, sdk; each factor is named by two items of one profile
+    profiles = [{"reports", "dashboards", "exports"}, {"api", "webhooks", "sdk"}]
+    for label in labels:
+        assert label.startswith("uses ")
+        items = set(label.removeprefix("uses ").split(", "))
+        assert len(items) == 2
+        assert any(items <= profile for profile in profiles), label
 
 
 def test_describe_with_the_rows_latent_factors_given_needs_no_usage():
