@@ -4,27 +4,16 @@ Learns from fct_training_sample's rows (all of them below targeting__max_trainin
 per product, else a weighted sample), judges on every row of the test snapshot, read in
 batches with each row's item usage beside it. A product whose training inputs (grid
 dates, feature version, settings, code) are those of its stored models keeps them
-(targeting.reuse): a daily run trains nothing. Products train side by side, one per core,
-each read on a connection of its own (at most one product per core in memory). Logic:
-targeting.training.train_product.
+(targeting.reuse): a daily run trains nothing. Logic: targeting.training.train_product.
 """
 
-import contextvars
 import json
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import pandas as pd
 
 from targeting.progress import log_progress
-from targeting.relations import (
-    frames_with_usage,
-    on,
-    table_and_usage,
-    typed_relation,
-    with_item_uses,
-)
+from targeting.relations import frames_with_usage, table_and_usage, typed_relation, with_item_uses
 from targeting.reuse import decide, grid_dates, inputs_json, training_inputs, utc_now
-from targeting.threads import cores
 from targeting.training import MODEL_TYPES, TrainingConfig, train_product
 
 
@@ -65,58 +54,31 @@ def model(dbt, session):
         "user_id, product_id, snapshot_date",
     )
 
-    def trained(product_id, queries, decision, inputs, connection):
-        """Read the product's rows (``queries``, made on the model's thread) on
-        ``connection``, a cursor of the training thread's own, and train."""
-        rows, test_rows = queries
-        try:
-            rows, rows_usage = table_and_usage(on(connection, rows), on(connection, usage_query))
-            test_batches = frames_with_usage(test_rows, batch_size, connection)
-            frame = train_product(product_id, rows, rows_usage, config, score_date, test_batches)
-        finally:
-            connection.close()
-        return frame.assign(training_reason=decision.reason, training_inputs=inputs_json(inputs))
-
-    # Products train side by side, one per core, each reading its rows on a connection of
-    # its own. Every fit is single-threaded and depends on its product's rows only: the
-    # same bits whichever product trains beside it.
-    usage_query = usage.sql_query()
-    frames, training = [], []
-    with ThreadPoolExecutor(max_workers=cores()) as pool:
-        for (product_id,) in products.select("product_id").order("product_id").fetchall():
-            inputs = training_inputs(
-                product_id, config, train_dates, test_date, feature_version, max_training_rows
+    frames = []
+    for (product_id,) in products.select("product_id").order("product_id").fetchall():
+        inputs = training_inputs(
+            product_id, config, train_dates, test_date, feature_version, max_training_rows
+        )
+        kept = None if stored is None else stored[stored["product_id"] == product_id]
+        decision = decide(kept, inputs, retrain)
+        if decision.reuse:
+            log_progress(
+                f"ml_propensity_models {product_id}: stored models kept (inputs unchanged)"
             )
-            kept = None if stored is None else stored[stored["product_id"] == product_id]
-            decision = decide(kept, inputs, retrain)
-            if decision.reuse:
-                log_progress(
-                    f"ml_propensity_models {product_id}: stored models kept (inputs unchanged)"
-                )
-                frames.append(kept.assign(score_snapshot_date=score_date))
-                continue
-            # at most one product's rows per core in memory
-            while sum(not future.done() for future in training) >= cores():
-                wait(training, return_when=FIRST_COMPLETED)
-            log_progress(f"ml_propensity_models {product_id}: training, {decision.reason}")
-            product = "product_id = '{}'".format(product_id.replace("'", "''"))
-            test_rows = features.filter(f"{product} and role = 'test' and is_eligible")
-            queries = (
-                sampled.filter(product).order("snapshot_date, user_id").sql_query(),
-                with_item_uses(test_rows, usage).order("user_id").sql_query(),
-            )
-            # in dbt's logging context, so that the progress lines reach dbt's log
-            future = pool.submit(
-                contextvars.copy_context().run,
-                trained,
-                product_id,
-                queries,
-                decision,
-                inputs,
-                session.cursor(),
-            )
-            training.append(future)
-            frames.append(future)
-        frames = [frame.result() if isinstance(frame, Future) else frame for frame in frames]
+            frames.append(kept.assign(score_snapshot_date=score_date))
+            continue
+        log_progress(f"ml_propensity_models {product_id}: training, {decision.reason}")
+        product = "product_id = '{}'".format(product_id.replace("'", "''"))
+        rows, rows_usage = table_and_usage(
+            sampled.filter(product).order("snapshot_date, user_id"), usage
+        )
+        test_rows = features.filter(f"{product} and role = 'test' and is_eligible")
+        test_batches = frames_with_usage(
+            with_item_uses(test_rows, usage).order("user_id"), batch_size
+        )
+        frame = train_product(product_id, rows, rows_usage, config, score_date, test_batches)
+        frames.append(
+            frame.assign(training_reason=decision.reason, training_inputs=inputs_json(inputs))
+        )
     result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return typed_relation(session, result, MODEL_TYPES)
