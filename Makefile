@@ -52,7 +52,7 @@ test: install $(TEST_RAW_PATH)/manifest.json
 	$(TEST_DUCKDB_BUILD)
 	TARGETING_DEMO_WAREHOUSE=$(TEST_DUCKDB_PATH) $(BIN)/pytest
 	TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/python -m targeting.summary
-	$(BIN)/sqlfluff lint models tests/singular
+	$(BIN)/sqlfluff lint --processes 0 models tests/singular
 
 # Builds killed at random points (several full builds, about 10 minutes): CI runs it too.
 test-slow: install
@@ -149,7 +149,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/sqlfluff lint models tests/singular
+	$(BIN)/sqlfluff lint --processes 0 models tests/singular
 
 format: install
 	$(BIN)/ruff format .
