@@ -59,16 +59,6 @@ def collect_batches(
     return session.table(table)
 
 
-def on(
-    connection: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation | str
-) -> duckdb.DuckDBPyRelation:
-    """The same query (a relation, or its ``sql_query()``) on ``connection``: a relation
-    belongs to the connection that made it, and a thread reading beside others needs a
-    connection (``cursor()``) of its own, and the query's text made on the thread that
-    owns the relation."""
-    return connection.sql(relation if isinstance(relation, str) else relation.sql_query())
-
-
 def frames_in_batches(
     relation: duckdb.DuckDBPyRelation,
     batch_size: int,
@@ -81,7 +71,7 @@ def frames_in_batches(
     Arrow reader is closed when the iteration ends, early or not.
     """
     if connection is not None:
-        relation = on(connection, relation)
+        relation = connection.sql(relation.sql_query())
     reader = relation.to_arrow_reader(batch_size)
     try:
         for batch in reader:
@@ -108,13 +98,13 @@ def with_item_uses(
 
 
 def frames_with_usage(
-    relation: duckdb.DuckDBPyRelation | str,
+    relation: duckdb.DuckDBPyRelation,
     batch_size: int,
     connection: duckdb.DuckDBPyConnection | None = None,
 ) -> Iterator[tuple[pd.DataFrame, Usage]]:
     """Batches of a ``with_item_uses`` relation: (the rows, their usage), in its order."""
     if connection is not None:
-        relation = on(connection, relation)
+        relation = connection.sql(relation.sql_query())
     reader = relation.to_arrow_reader(batch_size)
     try:
         for batch in reader:
