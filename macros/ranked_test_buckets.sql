@@ -82,47 +82,58 @@ cumulated as (
 
 ),
 
+rated as (
+
+    -- the rate of a list picked at random, every lift's denominator
+    select
+        *,
+        total_adopters / total_users as base_rate
+
+    from cumulated
+
+),
+
 final as (
 
     select
-        cumulated.product_id,
-        cumulated.model_name,
+        rated.product_id,
+        rated.model_name,
         models.is_champion,
         models.is_cold_start,
-        cumulated.snapshot_date as test_snapshot_date,
-        cumulated.{{ bucket }},
-        cumulated.n_users,
-        cumulated.n_adopters,
-        cumulated.n_adopters / cumulated.n_users as adoption_rate,
-        cumulated.total_adopters / cumulated.total_users as base_rate,
-        (cumulated.n_adopters / cumulated.n_users)
-        / nullif(cumulated.total_adopters / cumulated.total_users, 0) as lift,
-        {{ wilson_bound('cumulated.n_adopters', 'cumulated.n_users', -1) }}
-        / nullif(cumulated.total_adopters / cumulated.total_users, 0) as lift_low,
-        {{ wilson_bound('cumulated.n_adopters', 'cumulated.n_users', 1) }}
-        / nullif(cumulated.total_adopters / cumulated.total_users, 0) as lift_high,
-        cast(cumulated.expected_adopters as double) / cumulated.n_users as mean_probability,
-        cast(cumulated.expected_adopters as double) as expected_adopters,
-        cumulated.cumulative_users,
-        cumulated.cumulative_adopters,
-        cast(cumulated.cumulative_expected_adopters as double) as cumulative_expected_adopters,
-        cumulated.cumulative_users / cumulated.total_users as cumulative_share_of_users,
-        cumulated.cumulative_adopters / nullif(cumulated.total_adopters, 0) as cumulative_gain,
-        cumulated.cumulative_adopters / cumulated.cumulative_users as cumulative_precision,
-        (cumulated.cumulative_adopters / cumulated.cumulative_users)
-        / nullif(cumulated.total_adopters / cumulated.total_users, 0) as cumulative_lift,
-        {{ wilson_bound('cumulated.cumulative_adopters', 'cumulated.cumulative_users', -1) }}
-        / nullif(cumulated.total_adopters / cumulated.total_users, 0) as cumulative_lift_low,
-        {{ wilson_bound('cumulated.cumulative_adopters', 'cumulated.cumulative_users', 1) }}
-        / nullif(cumulated.total_adopters / cumulated.total_users, 0) as cumulative_lift_high,
-        cumulated.min_score,
-        cumulated.max_score
+        rated.snapshot_date as test_snapshot_date,
+        rated.{{ bucket }},
+        rated.n_users,
+        rated.n_adopters,
+        rated.n_adopters / rated.n_users as adoption_rate,
+        rated.base_rate,
+        (rated.n_adopters / rated.n_users)
+        / nullif(rated.base_rate, 0) as lift,
+        {{ wilson_bound('rated.n_adopters', 'rated.n_users', -1) }}
+        / nullif(rated.base_rate, 0) as lift_low,
+        {{ wilson_bound('rated.n_adopters', 'rated.n_users', 1) }}
+        / nullif(rated.base_rate, 0) as lift_high,
+        cast(rated.expected_adopters as double) / rated.n_users as mean_probability,
+        cast(rated.expected_adopters as double) as expected_adopters,
+        rated.cumulative_users,
+        rated.cumulative_adopters,
+        cast(rated.cumulative_expected_adopters as double) as cumulative_expected_adopters,
+        rated.cumulative_users / rated.total_users as cumulative_share_of_users,
+        rated.cumulative_adopters / nullif(rated.total_adopters, 0) as cumulative_gain,
+        rated.cumulative_adopters / rated.cumulative_users as cumulative_precision,
+        (rated.cumulative_adopters / rated.cumulative_users)
+        / nullif(rated.base_rate, 0) as cumulative_lift,
+        {{ wilson_bound('rated.cumulative_adopters', 'rated.cumulative_users', -1) }}
+        / nullif(rated.base_rate, 0) as cumulative_lift_low,
+        {{ wilson_bound('rated.cumulative_adopters', 'rated.cumulative_users', 1) }}
+        / nullif(rated.base_rate, 0) as cumulative_lift_high,
+        rated.min_score,
+        rated.max_score
 
-    from cumulated
+    from rated
     inner join models
         on
-            cumulated.product_id = models.product_id
-            and cumulated.model_name = models.model_name
+            rated.product_id = models.product_id
+            and rated.model_name = models.model_name
 
 )
 
