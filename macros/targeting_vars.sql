@@ -70,7 +70,7 @@
     {%- do whole_number_var('targeting__latent_factors', minimum=0, problems=problems) -%}
     {%- do whole_number_var('targeting__late_event_days', minimum=0, problems=problems) -%}
     {%- set model_params = var('targeting__model_params') -%}
-    {%- set model_names = ['logistic_regression', 'lightgbm', 'lookalike'] -%}
+    {%- set model_names = ['logistic_regression', 'lightgbm', 'ensemble', 'lookalike'] -%}
     {%- if model_params is not mapping
         or (model_params.keys() | reject('in', model_names) | list)
         or (model_params.values() | reject('mapping') | list) -%}

@@ -1,4 +1,4 @@
-"""The three candidate propensity models, each fitted on an encoded matrix.
+"""The four candidate propensity models, each fitted on an encoded matrix.
 
 Every candidate has the same shape: ``fit`` on a matrix (``FeatureEncoder.transform``)
 and 0/1 labels, ``score`` (higher = more likely to adopt; used for ranking),
@@ -12,6 +12,14 @@ reasons) and ``to_dict``/``from_dict`` (the model as JSON or text, never a pickl
   early stopping on the validation rows (average precision), deterministic settings.
   Score: the weighted model's probability; contributions: LightGBM's own per-feature
   contributions (SHAP values, in log-odds).
+  Its settings and rounds are chosen from a small ``grid`` (each entry overrides some of
+  the settings above it; the first is those settings themselves) by PR-AUC on tuning
+  rows, which also early-stop each entry's fit (``search``; ``training`` says which rows).
+- ``ensemble``: the mean of the calibrated probabilities of ``logistic_regression`` and
+  ``lightgbm`` (fitted on the same rows); each member keeps its own calibration, so the
+  mean is a mean of probabilities, not of incomparable scores. Contributions: each
+  member's, on its calibrated log-odds scale (its calibration slope times its
+  contributions), averaged.
 - ``lookalike``: needs no negatives. The adopters' profile is their mean in the
   standardized space; each feature's weight is that mean (how far adopters stand from
   everyone, in standard deviations), shrunk towards 0 by ``shrinkage / sqrt(positives)``
@@ -27,13 +35,15 @@ from typing import Any, ClassVar, Protocol
 import lightgbm as lgb
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score
 
+from targeting.calibration import apply_calibration, calibrated_slope
 from targeting.threads import cores
 
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "logistic_regression": {"C": 0.1, "max_iter": 100},
     "lightgbm": {
-        "learning_rate": 0.05,
+        "learning_rate": 0.1,
         "num_leaves": 15,
         "min_data_in_leaf": 50,
         "feature_fraction": 0.8,
@@ -41,13 +51,23 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
         "bagging_freq": 1,
         "lambda_l2": 1.0,
         "max_rounds": 1000,
-        "early_stopping_rounds": 50,
-        # rounds when there is no validation adopter to stop on
-        "default_rounds": 200,
+        "early_stopping_rounds": 30,
+        # rounds when there is no tuning adopter to stop on
+        "default_rounds": 100,
         # one thread: these data are small, and a second thread competing with another
         # model dbt runs at the same time made each round 100x slower
         "num_threads": 1,
+        # tried in this order, the best tuning PR-AUC kept (the first on a tie); [] or [{}]
+        # keeps the settings above. Fewer leaves and more rows per leaf for small or noisy
+        # products, more leaves for interactions, a slower rate for more, smaller steps.
+        "grid": [
+            {},
+            {"num_leaves": 7, "min_data_in_leaf": 200},
+            {"num_leaves": 31, "min_data_in_leaf": 100, "lambda_l2": 10.0},
+            {"learning_rate": 0.05},
+        ],
     },
+    "ensemble": {},
     "lookalike": {"shrinkage": 1.0},
 }
 MODEL_NAMES = tuple(DEFAULT_PARAMS)
@@ -66,14 +86,33 @@ class Candidate(Protocol):
 def merge_params(name: str, overrides: dict[str, Any] | None) -> dict[str, Any]:
     """The model's default parameters with the user's overrides (unknown keys fail)."""
     params = dict(DEFAULT_PARAMS[name])
-    unknown = sorted(set(overrides or {}) - set(params))
+    _check_keys(name, overrides or {}, params)
+    params.update(overrides or {})
+    grid = params.get("grid")
+    if grid is not None:
+        if not isinstance(grid, list) or not all(isinstance(entry, dict) for entry in grid):
+            raise ValueError(
+                f"targeting: the {name} grid in var targeting__model_params must be a list of "
+                "mappings of settings, such as [{}, {num_leaves: 31}]"
+            )
+        for entry in grid:
+            _check_keys(name, entry, {key: value for key, value in params.items() if key != "grid"})
+    return params
+
+
+def grid_settings(params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The settings of each grid entry (the parameters without the grid, then the entry)."""
+    base = {key: value for key, value in params.items() if key != "grid"}
+    return [{**base, **entry} for entry in params.get("grid") or [{}]]
+
+
+def _check_keys(name: str, given: dict[str, Any], known: dict[str, Any]) -> None:
+    unknown = sorted(set(given) - set(known))
     if unknown:
         raise ValueError(
             f"targeting: unknown {name} parameter(s) {', '.join(unknown)} in var "
-            f"targeting__model_params; known: {', '.join(sorted(params))}"
+            f"targeting__model_params; known: {', '.join(sorted(known)) or 'none'}"
         )
-    params.update(overrides or {})
-    return params
 
 
 @dataclass
@@ -126,6 +165,65 @@ class LogisticModel:
 
 
 @dataclass
+class _Datasets:
+    """LightGBM's binned training rows, and validation rows when they hold an adopter."""
+
+    train_set: lgb.Dataset
+    valid_set: lgb.Dataset | None
+    scale_pos_weight: float
+
+    @staticmethod
+    def booster_params_of(seed: int, scale_pos_weight: float) -> dict[str, Any]:
+        return {
+            "objective": "binary",
+            "scale_pos_weight": scale_pos_weight,
+            "metric": "average_precision",
+            "seed": seed,
+            "deterministic": True,
+            "force_row_wise": True,
+            # the bins do not depend on min_data_in_leaf, so that one binning serves a grid
+            "feature_pre_filter": False,
+            "verbosity": -1,
+        }
+
+    def booster_params(self, seed: int) -> dict[str, Any]:
+        return self.booster_params_of(seed, self.scale_pos_weight)
+
+    @classmethod
+    def build(
+        cls,
+        matrix: np.ndarray,
+        labels: np.ndarray,
+        seed: int,
+        validation: tuple[np.ndarray, np.ndarray] | None,
+        sample_weight: np.ndarray | None,
+        validation_weight: np.ndarray | None,
+    ) -> _Datasets:
+        if sample_weight is None:
+            n_negative, n_positive = len(labels) - int(labels.sum()), int(labels.sum())
+        else:
+            n_negative = sample_weight[labels == 0].sum()
+            n_positive = sample_weight[labels == 1].sum()
+        scale_pos_weight = n_negative / max(n_positive, 1)
+        # binned on every core (the same bins whatever the threads), before lgb.train would
+        # bin them on the boosting's one thread
+        binning = {**cls.booster_params_of(seed, scale_pos_weight), "num_threads": cores()}
+        train_set = lgb.Dataset(
+            matrix, labels, weight=sample_weight, params=binning, free_raw_data=True
+        ).construct()
+        valid_set = None
+        if validation is not None and validation[1].sum() > 0:
+            valid_set = lgb.Dataset(
+                validation[0],
+                validation[1],
+                weight=validation_weight,
+                reference=train_set,
+                params=binning,
+            ).construct()
+        return cls(train_set, valid_set, scale_pos_weight)
+
+
+@dataclass
 class LightGBMModel:
     name: ClassVar[str] = "lightgbm"
     booster: lgb.Booster
@@ -142,15 +240,49 @@ class LightGBMModel:
         sample_weight: np.ndarray | None = None,
         validation_weight: np.ndarray | None = None,
     ) -> LightGBMModel:
-        """Fit, early-stopped on ``validation`` (matrix, labels) when it holds an adopter;
-        ``sample_weight`` (a sample's row weights) weighs the rows and the classes."""
-        if sample_weight is None:
-            n_negative, n_positive = len(labels) - int(labels.sum()), int(labels.sum())
-        else:
-            n_negative = sample_weight[labels == 0].sum()
-            n_positive = sample_weight[labels == 1].sum()
+        """Fit with ``params`` (its grid ignored), early-stopped on ``validation`` (matrix,
+        labels) when it holds an adopter; ``sample_weight`` (a sample's row weights) weighs
+        the rows and the classes."""
+        data = _Datasets.build(matrix, labels, seed, validation, sample_weight, validation_weight)
+        return cls._fit(data, params, seed)
+
+    @classmethod
+    def search(
+        cls,
+        matrix: np.ndarray,
+        labels: np.ndarray,
+        params: dict[str, Any],
+        seed: int,
+        validation: tuple[np.ndarray, np.ndarray],
+        sample_weight: np.ndarray | None = None,
+        validation_weight: np.ndarray | None = None,
+    ) -> tuple[LightGBMModel, dict[str, Any], list[float | None]]:
+        """The fit of the grid entry with the best validation PR-AUC (the first on a tie):
+        (model, its settings, every entry's validation PR-AUC). Without a validation adopter
+        nothing can be compared: the first entry is fitted, and the list holds its None.
+        The rows are binned once for the whole grid."""
+        data = _Datasets.build(matrix, labels, seed, validation, sample_weight, validation_weight)
+        grid = grid_settings(params)
+        if data.valid_set is None:
+            return cls._fit(data, grid[0], seed), grid[0], [None]
+        best: tuple[float, LightGBMModel, dict[str, Any]] | None = None
+        scores: list[float | None] = []
+        for settings in grid:
+            model = cls._fit(data, settings, seed)
+            score = float(
+                average_precision_score(
+                    validation[1], model.score(validation[0]), sample_weight=validation_weight
+                )
+            )
+            scores.append(score)
+            if best is None or score > best[0]:
+                best = (score, model, settings)
+        return best[1], best[2], scores
+
+    @classmethod
+    def _fit(cls, data: _Datasets, params: dict[str, Any], seed: int) -> LightGBMModel:
         booster_params = {
-            "objective": "binary",
+            **data.booster_params(seed),
             "learning_rate": params["learning_rate"],
             "num_leaves": params["num_leaves"],
             "min_data_in_leaf": params["min_data_in_leaf"],
@@ -158,47 +290,35 @@ class LightGBMModel:
             "bagging_fraction": params["bagging_fraction"],
             "bagging_freq": params["bagging_freq"],
             "lambda_l2": params["lambda_l2"],
-            "scale_pos_weight": n_negative / max(n_positive, 1),
-            "metric": "average_precision",
-            "seed": seed,
-            "deterministic": True,
-            "force_row_wise": True,
             "num_threads": params["num_threads"],
-            "verbosity": -1,
         }
-        # binned on every core (the same bins whatever the threads), before lgb.train would
-        # bin them on the boosting's one thread
-        binning = {**booster_params, "num_threads": cores()}
-        train_set = lgb.Dataset(
-            matrix, labels, weight=sample_weight, params=binning, free_raw_data=True
-        ).construct()
-        if validation is not None and validation[1].sum() > 0:
-            valid_set = lgb.Dataset(
-                validation[0],
-                validation[1],
-                weight=validation_weight,
-                reference=train_set,
-                params=binning,
-            ).construct()
+        if data.valid_set is not None:
             booster = lgb.train(
                 booster_params,
-                train_set,
+                data.train_set,
                 num_boost_round=int(params["max_rounds"]),
-                valid_sets=[valid_set],
+                valid_sets=[data.valid_set],
                 callbacks=[lgb.early_stopping(int(params["early_stopping_rounds"]), verbose=False)],
             )
             best = booster.best_iteration or booster.current_iteration()
         else:
             best = int(params["default_rounds"])
-            booster = lgb.train(booster_params, train_set, num_boost_round=best)
+            booster = lgb.train(booster_params, data.train_set, num_boost_round=best)
         return cls(booster, int(best))
 
     @classmethod
     def fit_rounds(
-        cls, matrix: np.ndarray, labels: np.ndarray, params: dict[str, Any], seed: int, rounds: int
+        cls,
+        matrix: np.ndarray,
+        labels: np.ndarray,
+        params: dict[str, Any],
+        seed: int,
+        rounds: int,
+        sample_weight: np.ndarray | None = None,
     ) -> LightGBMModel:
         """A fit with a fixed number of rounds (no early stopping)."""
-        return cls.fit(matrix, labels, {**params, "default_rounds": rounds}, seed, None)
+        fixed = {**params, "default_rounds": rounds}
+        return cls.fit(matrix, labels, fixed, seed, None, sample_weight)
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
         # each row scored by one thread: every core gives the same bits
@@ -265,10 +385,47 @@ class LookalikeModel:
         return cls(data["weights"], int(data["n_positives"]))
 
 
+@dataclass
+class EnsembleModel:
+    name: ClassVar[str] = "ensemble"
+    # (fitted member, its calibration) pairs
+    members: list[tuple[Any, dict[str, Any]]]
+
+    MEMBERS: ClassVar[tuple[str, ...]] = ("logistic_regression", "lightgbm")
+
+    def score(self, matrix: np.ndarray) -> np.ndarray:
+        # summed member by member: the same bits whatever the number of rows scored at once
+        total = np.zeros(len(matrix))
+        for model, calibration in self.members:
+            total = total + apply_calibration(model.score(matrix), calibration)
+        return total / len(self.members)
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        total = np.zeros((len(matrix), matrix.shape[1]))
+        for model, calibration in self.members:
+            total = total + calibrated_slope(calibration) * model.contributions(matrix)
+        return total / len(self.members)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "members": [
+                {"model_name": model.name, "model": model.to_dict(), "calibration": calibration}
+                for model, calibration in self.members
+            ]
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EnsembleModel:
+        members = data["members"]
+        models = [MODEL_CLASSES[m["model_name"]].from_dict(m["model"]) for m in members]
+        return cls([(model, m["calibration"]) for model, m in zip(models, members, strict=True)])
+
+
 MODEL_CLASSES: dict[str, type] = {
     LogisticModel.name: LogisticModel,
     LightGBMModel.name: LightGBMModel,
     LookalikeModel.name: LookalikeModel,
+    EnsembleModel.name: EnsembleModel,
 }
 
 

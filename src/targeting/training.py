@@ -4,19 +4,23 @@ What the dbt Python model ``ml_propensity_models`` calls. For one product, with 
 of ``fct_feature_snapshots`` (roles train and test) and the user x item usage:
 
 1. **Evaluation fit.** The encoder and the candidates are fitted on the train snapshots
-   but the latest; that latest train snapshot is the validation set (LightGBM's early
-   stopping and every candidate's calibration). The fitted candidates score the test
-   snapshot, which no fit has seen: the stored metrics are those of this out-of-time
-   test.
+   but the latest; that latest train snapshot is the validation set (every candidate's
+   calibration, and the champion). LightGBM's grid entry and rounds are chosen on the
+   snapshot before it (the tuning snapshot, fitted on those before; see
+   ``_tuned_lightgbm``), so that no candidate has seen the validation labels before they
+   are compared there. The ensemble averages the calibrated logistic regression and
+   LightGBM. The fitted candidates score the test snapshot, which no fit has seen: the
+   stored metrics are those of this out-of-time test.
 2. **Champion.** The best validation PR-AUC among the candidates that could be fitted
-   (then the order lightgbm, logistic_regression, lookalike): chosen without reading a
-   test label, so every candidate's test metrics stay out-of-time. When the train
-   snapshots hold fewer adopters than ``min_adopters_for_model``, the product is cold
-   start and the lookalike, which needs no negatives, is the champion.
+   (then the order lightgbm, logistic_regression, ensemble, lookalike): chosen without
+   reading a test label, so every candidate's test metrics stay out-of-time. When the
+   train snapshots hold fewer adopters than ``min_adopters_for_model``, the product is
+   cold start and the lookalike, which needs no negatives, is the champion.
 3. **Scoring fit.** The champion is fitted again the same way one snapshot later: on all
-   train snapshots, with the test snapshot as validation set. That model scores the score
-   snapshot (``targeting.scoring``). The other candidates are not: nothing ranks by
-   them there, and their refit cost as much as the champion's.
+   train snapshots, calibrated on the test snapshot (LightGBM with the grid entry and
+   rounds chosen in 1, an ensemble with its members). That model scores the score
+   snapshot (``targeting.scoring``). The other candidates are not: nothing ranks by them
+   there, and their refit cost as much as the champion's.
 
 Lookalike adopters are the rows with label 1 (they adopted within the horizon) and the
 users who had already adopted by the snapshot. Degenerate input (no adopter, a single
@@ -38,6 +42,7 @@ from sklearn.metrics import average_precision_score
 from targeting.calibration import apply_calibration, fit_calibration
 from targeting.candidates import (
     MODEL_NAMES,
+    EnsembleModel,
     LightGBMModel,
     LogisticModel,
     LookalikeModel,
@@ -48,7 +53,7 @@ from targeting.metrics import evaluate
 from targeting.progress import Progress
 from targeting.threads import single_threaded
 
-MODEL_PREFERENCE = ("lightgbm", "logistic_regression", "lookalike")
+MODEL_PREFERENCE = ("ensemble", "lightgbm", "logistic_regression", "lookalike")
 METRIC_TYPES = {
     "n_test_rows": "bigint",
     "n_test_positives": "bigint",
@@ -117,6 +122,9 @@ class Fit:
     validation_pr_auc: float | None = None
     best_iteration: int | None = None
     model: Any = None
+    # the parameters it was fitted with (for lightgbm: the grid entry chosen, the grid and
+    # each entry's validation PR-AUC)
+    params: dict[str, Any] | None = None
 
 
 @dataclass
@@ -196,7 +204,7 @@ def train_product(
             "validation_snapshot_date": date_text(evaluation_split.validation_date),
             "validation_pr_auc": fit.validation_pr_auc,
             "best_iteration": fit.best_iteration,
-            "params": json.dumps(config.params(fit.model_name), sort_keys=True),
+            "params": json.dumps(fit.params or config.params(fit.model_name), sort_keys=True),
             "features": None,
             "evaluation_model": None,
             "scoring_model": None,
@@ -220,7 +228,7 @@ def train_product(
         else {
             fit.model_name: fit
             for fit in _fit_candidates(
-                scoring_split, usage, config, progress, "scoring", [champion]
+                scoring_split, usage, config, progress, "scoring", [champion], _chosen(evaluation)
             )[1]
         }
     )
@@ -305,8 +313,13 @@ def _fit_candidates(
     progress: Progress,
     fit_name: str,
     names: Sequence[str] = MODEL_NAMES,
+    chosen: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[FeatureEncoder | None, list[Fit]]:
-    """The ``names`` candidates (in that order) fitted on ``split``, with their encoder."""
+    """The ``names`` candidates (in that order) fitted on ``split``, with their encoder.
+
+    ``chosen``: settings already chosen per model (the evaluation fit's LightGBM grid
+    entry, for the scoring fit); without them, LightGBM searches its grid here. The
+    ensemble's members are fitted too when only the ensemble is asked for."""
     everyone = split.fit_rows
     progress(
         f"{fit_name} fit: encoding {len(everyone):,} rows of {len(split.fit_dates)} snapshot(s)"
@@ -336,45 +349,69 @@ def _fit_candidates(
     validation_matrix = encoder.transform(validation, usage)
     validation_labels = validation["label"].to_numpy()
     validation_weight = _sample_weight(validation)
-    fits = []
-    for name in names:
+    n_positive = int(labels.sum())
+    # the weight that class balancing gave each adopter, relative to a non-adopter
+    if n_positive == 0 or n_positive == len(labels):
+        positive_weight = None
+    elif weight is None:
+        positive_weight = (len(labels) - n_positive) / n_positive
+    else:
+        positive_weight = weight[labels == 0].sum() / weight[labels == 1].sum()
+
+    fitted: dict[str, Fit] = {}
+    needed = [*names]
+    if EnsembleModel.name in names:
+        needed = [*EnsembleModel.MEMBERS, *(n for n in names if n not in EnsembleModel.MEMBERS)]
+    for name in needed:
         params = config.params(name)
         progress(f"{fit_name} fit: {name}")
+        calibrated_already = False
         if name == LookalikeModel.name:
             # adopters: who adopted within the horizon, and who had adopted already
             positive = (all_labels == 1) | ~eligible
             if not positive.any():
-                fits.append(Fit(name, "skipped", "no adopter in the training snapshots"))
+                fitted[name] = Fit(name, "skipped", "no adopter in the training snapshots")
                 continue
             model = LookalikeModel.fit(everyone_matrix, positive, params, everyone_weight)
-            score_is_probability, positive_weight = False, None
-        else:
-            n_positive = int(labels.sum())
-            if n_positive == 0 or n_positive == len(labels):
-                reason = (
-                    "no adopter in the training snapshots"
-                    if n_positive == 0
-                    else "every training row adopted"
-                )
-                fits.append(Fit(name, "skipped", reason))
+            score_is_probability = False
+        elif positive_weight is None:
+            reason = (
+                "no adopter in the training snapshots"
+                if n_positive == 0
+                else "every training row adopted"
+            )
+            fitted[name] = Fit(name, "skipped", reason)
+            continue
+        elif name == EnsembleModel.name:
+            members = [fitted[member] for member in EnsembleModel.MEMBERS]
+            missing = [member.model_name for member in members if member.model is None]
+            if missing:
+                fitted[name] = Fit(name, "skipped", f"needs {' and '.join(missing)}, not fitted")
                 continue
-            # the weight that class balancing gave each adopter, relative to a non-adopter
-            if weight is None:
-                positive_weight = (len(labels) - n_positive) / n_positive
-            else:
-                positive_weight = weight[labels == 0].sum() / weight[labels == 1].sum()
+            model = EnsembleModel(
+                [(member.model, member.artifact["calibration"]) for member in members]
+            )
+            params = {"members": list(EnsembleModel.MEMBERS)}
+            score_is_probability, calibrated_already = True, True
+        else:
             score_is_probability = True
             if name == LogisticModel.name:
                 model = LogisticModel.fit(matrix, labels, params, config.seed, weight)
+            elif chosen and name in chosen:
+                params = chosen[name]
+                model = LightGBMModel.fit_rounds(
+                    matrix, labels, params, config.seed, int(params["rounds"]), weight
+                )
             else:
-                model = LightGBMModel.fit(
+                model, params = _tuned_lightgbm(
                     matrix,
                     labels,
+                    weight,
+                    everyone["snapshot_date"].to_numpy()[labeled],
+                    split,
+                    (validation_matrix, validation_labels, validation_weight),
                     params,
                     config.seed,
-                    (validation_matrix, validation_labels),
-                    weight,
-                    validation_weight,
                 )
         validation_score = model.score(validation_matrix)
         calibration = fit_calibration(
@@ -383,6 +420,7 @@ def _fit_candidates(
             score_is_probability=score_is_probability,
             positive_weight=positive_weight,
             sample_weight=validation_weight,
+            calibrated_already=calibrated_already,
         )
         validation_pr_auc = (
             float(
@@ -405,36 +443,115 @@ def _fit_candidates(
         notes = [split.note]
         if calibration["method"] != "platt":
             notes.append(f"calibration {calibration['method']}: {calibration['reason']}")
-        fits.append(
-            Fit(
-                name,
-                "ok",
-                _join_notes(*notes),
-                artifact,
-                validation_pr_auc,
-                getattr(model, "best_iteration", None),
-                model,
-            )
+        fitted[name] = Fit(
+            name,
+            "ok",
+            _join_notes(*notes),
+            artifact,
+            validation_pr_auc,
+            getattr(model, "best_iteration", None),
+            model,
+            params,
         )
-    return encoder, fits
+    return encoder, [fitted[name] for name in names]
+
+
+def _tuned_lightgbm(
+    matrix: np.ndarray,
+    labels: np.ndarray,
+    weight: np.ndarray | None,
+    snapshot_dates: np.ndarray,
+    split: Split,
+    validation: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+    params: dict[str, Any],
+    seed: int,
+) -> tuple[LightGBMModel, dict[str, Any]]:
+    """LightGBM's grid entry and rounds, chosen on the latest fit snapshot (the tuning
+    snapshot: fitted on the snapshots before it), then fitted on every fit snapshot with
+    those rounds; (model, its parameters with the grid and what each entry scored).
+
+    The validation snapshot stays out of the choice, so that LightGBM's validation PR-AUC,
+    which picks the champion, is as unseen as the other candidates'. With a single fit
+    snapshot, or no adopter in the tuning snapshot, the choice falls back on the validation
+    snapshot (and says so)."""
+    tuning_date = split.fit_dates[-1] if len(split.fit_dates) >= 2 else None
+    tuning = snapshot_dates == tuning_date if tuning_date is not None else None
+    on_validation = tuning is None or labels[tuning].sum() == 0 or labels[~tuning].sum() == 0
+    if on_validation:
+        rows, row_labels, row_weight = validation
+        model, settings, scores = LightGBMModel.search(
+            matrix, labels, params, seed, (rows, row_labels), weight, row_weight
+        )
+        tuned_on = split.validation_date
+    else:
+        before = ~tuning
+        tuned, settings, scores = LightGBMModel.search(
+            matrix[before],
+            labels[before],
+            params,
+            seed,
+            (matrix[tuning], labels[tuning]),
+            None if weight is None else weight[before],
+            None if weight is None else weight[tuning],
+        )
+        model = LightGBMModel.fit_rounds(
+            matrix, labels, settings, seed, tuned.best_iteration, weight
+        )
+        tuned_on = tuning_date
+    return model, {
+        **settings,
+        "rounds": model.best_iteration,
+        "grid": params.get("grid") or [{}],
+        "grid_tuning_pr_auc": scores,
+        "tuning_snapshot_date": date_text(tuned_on),
+    }
+
+
+def _chosen(fits: list[Fit]) -> dict[str, dict[str, Any]]:
+    """LightGBM's grid entry and rounds as the evaluation fit chose them (its parameters
+    without the search): the scoring fit uses them, with no early stopping on the test."""
+    search_keys = ("grid", "grid_tuning_pr_auc", "tuning_snapshot_date")
+    return {
+        fit.model_name: {key: value for key, value in fit.params.items() if key not in search_keys}
+        for fit in fits
+        if fit.params is not None and fit.model_name == LightGBMModel.name
+    }
 
 
 def _champion(rows: list[dict[str, Any]], is_cold_start: bool) -> str | None:
+    """The candidate to score with, chosen on the validation snapshot (never the test).
+
+    The one-standard-error rule: the candidates whose validation PR-AUC lies within one
+    standard error of the best one's are as good as the validation can tell, and among
+    them the first in ``MODEL_PREFERENCE`` wins (the ensemble first: an average of two
+    models varies less from one snapshot to the next than either). The standard error is
+    that of the best PR-AUC on the logit scale, 1 / sqrt(adopters x p x (1 - p)) (the
+    logit interval of Boyd, Eng and Page, as ``fct_model_evaluation``'s bounds)."""
     fitted = [row for row in rows if row["status"] == "ok"]
     if not fitted:
         return None
     if is_cold_start and any(row["model_name"] == LookalikeModel.name for row in fitted):
         return LookalikeModel.name
+    scored = [row for row in fitted if not np.isnan(_or_nan(row["validation_pr_auc"]))]
+    if not scored:
+        return min(fitted, key=lambda row: MODEL_PREFERENCE.index(row["model_name"]))["model_name"]
+    best = max(row["validation_pr_auc"] for row in scored)
+    floor = _logit_lower_bound(best, int(scored[0]["n_validation_positives"]))
+    tied = [row for row in scored if row["validation_pr_auc"] >= floor]
+    return min(tied, key=lambda row: MODEL_PREFERENCE.index(row["model_name"]))["model_name"]
 
-    # never the test metrics: the test snapshot only reports
-    def key(row: dict[str, Any]) -> tuple:
-        return (_or_minus_inf(row["validation_pr_auc"]), -MODEL_PREFERENCE.index(row["model_name"]))
 
-    return max(fitted, key=key)["model_name"]
+def _logit_lower_bound(value: float, n_positives: int) -> float:
+    """``value`` less one standard error on the logit scale (``value`` itself when the
+    logit is undefined or there is no adopter)."""
+    if not 0 < value < 1 or n_positives <= 0:
+        return value
+    logit = np.log(value / (1 - value)) - 1 / np.sqrt(n_positives * value * (1 - value))
+    return float(1 / (1 + np.exp(-logit)))
 
 
-def _or_minus_inf(value: float | None) -> float:
-    return -np.inf if value is None or np.isnan(value) else value
+def _or_nan(value: float | None) -> float:
+    return np.nan if value is None else float(value)
 
 
 def _test_note(metrics: dict[str, Any], test_date: Any) -> str | None:

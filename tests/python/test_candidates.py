@@ -1,4 +1,4 @@
-"""The three candidate models on small synthetic matrices: ranking, reasons, JSON, determinism."""
+"""The four candidate models on small synthetic matrices: ranking, reasons, JSON, determinism."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from targeting.calibration import apply_calibration, fit_calibration
 from targeting.candidates import (
     DEFAULT_PARAMS,
     MODEL_CLASSES,
     MODEL_NAMES,
+    EnsembleModel,
     LightGBMModel,
     LogisticModel,
     LookalikeModel,
+    grid_settings,
     merge_params,
 )
 
@@ -23,6 +26,7 @@ from targeting.candidates import (
 LGB_PARAMS = merge_params(
     "lightgbm",
     {
+        "learning_rate": 0.05,
         "min_data_in_leaf": 5,
         "max_rounds": 300,
         "early_stopping_rounds": 15,
@@ -297,3 +301,87 @@ def test_lookalike_json_round_trip_gives_identical_scores():
 
     assert restored == model
     assert np.array_equal(restored.score(matrix), model.score(matrix))
+
+
+def test_merge_params_checks_every_grid_entry():
+    with pytest.raises(ValueError, match=r"unknown lightgbm parameter.*leaves") as error:
+        merge_params("lightgbm", {"grid": [{}, {"leaves": 7}]})
+    assert "num_leaves" in str(error.value)
+    with pytest.raises(ValueError, match="list of mappings"):
+        merge_params("lightgbm", {"grid": {"num_leaves": 7}})
+    # an entry cannot nest a grid
+    with pytest.raises(ValueError, match="grid"):
+        merge_params("lightgbm", {"grid": [{"grid": []}]})
+
+
+def test_grid_settings_apply_each_entry_over_the_settings():
+    params = merge_params("lightgbm", {"num_leaves": 9, "grid": [{}, {"learning_rate": 0.2}]})
+    first, second = grid_settings(params)
+
+    assert "grid" not in first
+    assert first == {k: v for k, v in params.items() if k != "grid"}
+    assert second == {**first, "learning_rate": 0.2}
+    assert grid_settings(merge_params("lightgbm", {"grid": []})) == [first | {"num_leaves": 15}]
+
+
+def test_lightgbm_search_keeps_the_best_validation_entry_binned_once():
+    matrix, labels = problem(n=1500)
+    validation = problem(n=800, seed=1)
+    # the first entry cannot split (too few rows per leaf): the second must win
+    params = {**LGB_PARAMS, "grid": [{"min_data_in_leaf": 5000}, {}, {"num_leaves": 3}]}
+    model, settings, scores = LightGBMModel.search(matrix, labels, params, 3, validation)
+
+    assert len(scores) == 3
+    assert scores[0] < min(scores[1:])
+    assert settings == grid_settings(params)[int(np.argmax(scores))]
+    # the same fit as the entry's own, binned alone
+    alone = LightGBMModel.fit(matrix, labels, settings, 3, validation)
+    assert model.to_dict() == alone.to_dict()
+
+
+def test_lightgbm_search_without_validation_adopters_fits_the_first_entry():
+    matrix, labels = problem()
+    no_adopter = (problem(seed=1)[0], np.zeros(400, dtype="int64"))
+    params = {**LGB_PARAMS, "grid": [{}, {"num_leaves": 3}]}
+    model, settings, scores = LightGBMModel.search(matrix, labels, params, 3, no_adopter)
+
+    assert scores == [None]
+    assert settings == grid_settings(params)[0]
+    assert model.best_iteration == LGB_PARAMS["default_rounds"]
+
+
+def ensemble_of_two() -> tuple[EnsembleModel, np.ndarray]:
+    matrix, labels = problem(n=1500)
+    validation, validation_labels = problem(n=800, seed=1)
+    members = []
+    for model in (
+        LogisticModel.fit(matrix, labels, merge_params("logistic_regression", None), seed=1),
+        LightGBMModel.fit(matrix, labels, LGB_PARAMS, 3, (validation, validation_labels)),
+    ):
+        calibration = fit_calibration(
+            model.score(validation), validation_labels, score_is_probability=True
+        )
+        members.append((model, calibration))
+    return EnsembleModel(members), problem(n=300, seed=2)[0]
+
+
+def test_the_ensemble_is_the_mean_of_calibrated_probabilities_and_round_trips():
+    ensemble, other = ensemble_of_two()
+    expected = sum(apply_calibration(m.score(other), c) for m, c in ensemble.members) / 2
+
+    np.testing.assert_allclose(ensemble.score(other), expected, rtol=1e-15)
+    assert ((ensemble.score(other) > 0) & (ensemble.score(other) < 1)).all()
+    restored = json_round_trip(ensemble)
+    assert np.array_equal(restored.score(other), ensemble.score(other))
+    assert np.array_equal(restored.contributions(other), ensemble.contributions(other))
+
+
+def test_the_ensemble_contributions_are_its_members_on_their_calibrated_log_odds():
+    ensemble, other = ensemble_of_two()
+    expected = sum(c["slope"] * m.contributions(other) for m, c in ensemble.members) / 2
+
+    np.testing.assert_allclose(ensemble.contributions(other), expected, rtol=1e-12)
+    assert ensemble.contributions(other).shape == other.shape
+    # rows scored one by one give the same bits as all at once
+    one_by_one = np.concatenate([ensemble.score(other[i : i + 1]) for i in range(len(other))])
+    assert np.array_equal(one_by_one, ensemble.score(other))

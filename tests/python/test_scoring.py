@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from targeting.candidates import MODEL_NAMES
 from targeting.encoding import FeatureEncoder, Usage
 from targeting.metrics import ranking_order
 from targeting.scoring import N_REASONS, SCORE_TYPES, load_model, predict, score_product, score_rows
@@ -95,7 +96,7 @@ def scored(artifact, rows: pd.DataFrame, usage: Usage, batch_size: int = 200_000
     return pd.concat(list(score_rows(artifact, rows, usage, batch_size)), ignore_index=True)
 
 
-@pytest.mark.parametrize("name", ["logistic_regression", "lightgbm", "lookalike"])
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_one_output_row_per_input_row_in_the_input_order(trained, name):
     rows, usage = trained["score_rows"], trained["usage"]
     out = scored(model_row(trained, name)["scoring_model"], rows, usage)
@@ -109,7 +110,7 @@ def test_one_output_row_per_input_row_in_the_input_order(trained, name):
     assert np.isfinite(out["score"]).all()
 
 
-@pytest.mark.parametrize("name", ["logistic_regression", "lightgbm", "lookalike"])
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_probabilities_are_in_zero_one(trained, name):
     artifact = model_row(trained, name)["evaluation_model"]
     out = scored(artifact, trained["test_rows"], trained["usage"])
@@ -127,7 +128,7 @@ def test_probability_is_nan_when_the_calibration_is_none(trained):
     assert out["score"].notna().all()
 
 
-@pytest.mark.parametrize("name", ["logistic_regression", "lightgbm", "lookalike"])
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_reasons_are_the_top_positive_contributions_worded_name_equals_value(trained, name):
     artifact = model_row(trained, name)["scoring_model"]
     rows, usage = trained["score_rows"], trained["usage"]
@@ -161,7 +162,7 @@ def test_numeric_reasons_show_the_raw_value(trained):
     assert shown > 0
 
 
-@pytest.mark.parametrize("name", ["logistic_regression", "lightgbm", "lookalike"])
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_small_batches_give_the_same_result_as_one_batch(trained, name):
     artifact = model_row(trained, name)["scoring_model"]
     rows, usage = trained["score_rows"], trained["usage"]
@@ -186,7 +187,7 @@ def test_json_text_and_dict_artifacts_score_alike(trained):
     )
 
 
-@pytest.mark.parametrize("name", ["logistic_regression", "lightgbm", "lookalike"])
+@pytest.mark.parametrize("name", MODEL_NAMES)
 def test_predict_equals_score_rows(trained, name):
     artifact = model_row(trained, name)["evaluation_model"]
     rows, usage = trained["test_rows"], trained["usage"]
@@ -236,7 +237,7 @@ def test_score_product_scores_test_rows_with_the_evaluation_fit_and_score_rows_w
     assert reasons[out["role"] == "score"].notna().any().any()
 
 
-@pytest.mark.parametrize("champion", ["logistic_regression", "lightgbm", "lookalike"])
+@pytest.mark.parametrize("champion", MODEL_NAMES)
 def test_reasons_are_worded_for_the_champions_best_scored_users_only(trained, champion):
     models, usage = trained["models"].copy(), trained["usage"]
     models["is_champion"] = models["model_name"] == champion

@@ -9,16 +9,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from targeting.candidates import MODEL_NAMES, merge_params
-from targeting.encoding import Usage
+from targeting.candidates import MODEL_NAMES, LightGBMModel, grid_settings, merge_params
+from targeting.encoding import FeatureEncoder, Usage
 from targeting.metrics import evaluate
 from targeting.scoring import predict
 from targeting.training import (
     METRIC_COLUMNS,
+    MODEL_PREFERENCE,
     MODEL_TYPES,
     OUTPUT_COLUMNS,
     TrainingConfig,
     _champion,
+    _logit_lower_bound,
     train_product,
 )
 
@@ -152,10 +154,20 @@ def test_counts_dates_and_params_of_each_row(trained):
     assert (result["score_snapshot_date"] == "2024-05-01").all()
     assert (result["trained_at"] == CONFIG.trained_at).all()
     assert (result["top_k"] == CONFIG.top_k).all()
-    for row in by_model(result).values():
-        assert json.loads(row["params"]) == merge_params(
-            row["model_name"], MODEL_PARAMS.get(row["model_name"])
-        )
+    for name, row in by_model(result).items():
+        params = json.loads(row["params"])
+        if name == "lightgbm":  # the grid entry chosen, the grid and what each entry scored
+            merged = merge_params(name, MODEL_PARAMS[name])
+            assert params.pop("grid") == merged["grid"]
+            assert len(params.pop("grid_tuning_pr_auc")) == len(merged["grid"])
+            # tuned on the train snapshot before the validation snapshot
+            assert params.pop("tuning_snapshot_date") == "2024-02-01"
+            assert params.pop("rounds") == row["best_iteration"]
+            assert params in grid_settings(merged)
+        elif name == "ensemble":
+            assert params == {"members": ["logistic_regression", "lightgbm"]}
+        else:
+            assert params == merge_params(name, MODEL_PARAMS.get(name))
         assert (
             json.loads(row["features"]) == json.loads(row["evaluation_model"])["encoder"]["names"]
         )
@@ -175,14 +187,98 @@ def test_only_lightgbm_has_a_best_iteration(trained):
     assert 1 <= rows["lightgbm"]["best_iteration"] <= MODEL_PARAMS["lightgbm"]["max_rounds"]
     assert pd.isna(rows["logistic_regression"]["best_iteration"])
     assert pd.isna(rows["lookalike"]["best_iteration"])
+    assert pd.isna(rows["ensemble"]["best_iteration"])
 
 
-def test_the_champion_is_the_best_validation_pr_auc(trained):
+def test_lightgbm_keeps_the_grid_entry_with_the_best_tuning_pr_auc(trained):
+    features, usage, result = trained
+    row = by_model(result)["lightgbm"]
+    params = json.loads(row["params"])
+    scores = params["grid_tuning_pr_auc"]
+    best = int(np.argmax(scores))  # the first of the best
+    merged = merge_params("lightgbm", MODEL_PARAMS["lightgbm"])
+    settings = grid_settings(merged)[best]
+
+    assert {k: v for k, v in params.items() if k in settings} == settings
+    # the search: fitted on the first train snapshot, early-stopped on the second
+    tune_fit, tune_rows = labeled(features, TRAIN_DATES[0]), labeled(features, TRAIN_DATES[1])
+    encoder = FeatureEncoder.from_dict(json.loads(row["evaluation_model"])["encoder"])
+    _, chosen, searched = LightGBMModel.search(
+        encoder.transform(tune_fit, usage),
+        tune_fit["label"].to_numpy().astype("int64"),
+        merged,
+        CONFIG.seed,
+        (encoder.transform(tune_rows, usage), tune_rows["label"].to_numpy().astype("int64")),
+    )
+    assert searched == scores and chosen == settings
+
+
+def test_the_scoring_fit_uses_the_grid_entry_the_evaluation_fit_chose():
+    features, usage = world()
+    # the grid's second entry always wins: the first cannot split
+    params = {**MODEL_PARAMS["lightgbm"], "min_data_in_leaf": 100000}
+    grid = [{}, {"min_data_in_leaf": 5, "num_leaves": 4}]
+    config = TrainingConfig(
+        min_adopters_for_model=10,
+        model_params={"lightgbm": {**params, "grid": grid}},
+        trained_at=CONFIG.trained_at,
+    )
+    result = train_product("p1", features, usage, config, SCORE_DATE)
+    row = by_model(result)["lightgbm"]
+    params = json.loads(row["params"])
+
+    assert params["min_data_in_leaf"] == 5 and params["num_leaves"] == 4
+    # the scoring fit of the champion (lightgbm alone or in the ensemble) has them too
+    scoring = artifacts(champion_row(result))[1]
+    texts = [artifacts(row)[0]["model"]["model_text"]]
+    if scoring["model_name"] == "lightgbm":
+        texts.append(scoring["model"]["model_text"])
+    elif scoring["model_name"] == "ensemble":
+        texts.append(scoring["model"]["members"][1]["model"]["model_text"])
+    assert len(texts) == 2
+    for text in texts:
+        assert "[min_data_in_leaf: 5]" in text and "[num_leaves: 4]" in text
+
+
+def test_the_ensemble_is_the_mean_of_its_calibrated_members(trained):
+    features, usage, result = trained
+    rows = by_model(result)
+    test_rows = labeled(features, TEST_DATE)
+    members = [
+        predict(rows[name]["evaluation_model"], test_rows, usage)[1]
+        for name in ("logistic_regression", "lightgbm")
+    ]
+    ensemble = json.loads(rows["ensemble"]["evaluation_model"])
+    mean = (members[0] + members[1]) / 2
+
+    # its members are the stored members, calibrations included
+    for member, name in zip(
+        ensemble["model"]["members"], ("logistic_regression", "lightgbm"), strict=True
+    ):
+        stored = json.loads(rows[name]["evaluation_model"])
+        assert member == {k: stored[k] for k in ("model_name", "model", "calibration")}
+    # ranked by the mean of the members' probabilities, and calibrated once more on top
+    score = predict(rows["ensemble"]["evaluation_model"], test_rows, usage)[0]
+    np.testing.assert_array_equal(score, mean)
+    assert ensemble["calibration"]["method"] == "platt"
+    assert (
+        rows["ensemble"]["auc_roc"]
+        == evaluate(test_rows["label"], mean, test_rows["user_id"], 10)["auc_roc"]
+    )
+
+
+def test_the_champion_is_within_one_standard_error_of_the_best_validation_pr_auc(trained):
     _, _, result = trained
     champion = result[result["is_champion"]]
+    best = result["validation_pr_auc"].max()
+    floor = _logit_lower_bound(best, int(result["n_validation_positives"].iloc[0]))
 
     assert len(champion) == 1
-    assert champion["validation_pr_auc"].iloc[0] == result["validation_pr_auc"].max()
+    assert champion["validation_pr_auc"].iloc[0] >= floor
+    preferred = list(MODEL_PREFERENCE)
+    rank = preferred.index(champion["model_name"].iloc[0])
+    earlier = result[result["model_name"].isin(preferred[:rank])]
+    assert (earlier["validation_pr_auc"] < floor).all()
 
 
 def test_the_champion_never_reads_the_test_labels(trained):
@@ -199,26 +295,42 @@ def test_the_champion_never_reads_the_test_labels(trained):
     assert second["evaluation_model"].tolist() == first["evaluation_model"].tolist()
 
 
-def test_champion_ties_fall_back_to_model_preference_and_ignore_test_metrics():
-    def row(name, pr_auc, validation_pr_auc, status="ok"):
+def test_the_champion_is_the_first_preferred_within_one_standard_error_of_the_best():
+    def row(name, pr_auc, validation_pr_auc, status="ok", positives=100):
         return {
             "model_name": name,
             "status": status,
             "pr_auc": pr_auc,
             "validation_pr_auc": validation_pr_auc,
+            "n_validation_positives": positives,
         }
 
-    tied = [row("logistic_regression", 0.5, 0.4), row("lightgbm", 0.5, 0.3)]
-    assert _champion(tied, is_cold_start=False) == "logistic_regression"
+    # 100 adopters, best 0.5: one standard error on the logit is 1 / sqrt(25) = 0.2, so the
+    # floor is sigmoid(-0.2) = 0.4502
+    assert _logit_lower_bound(0.5, 100) == pytest.approx(0.450166, abs=1e-6)
+    within = [row("logistic_regression", 0.5, 0.5), row("ensemble", 0.1, 0.451)]
+    assert _champion(within, is_cold_start=False) == "ensemble"
+    beyond = [row("logistic_regression", 0.5, 0.5), row("ensemble", 0.9, 0.449)]
+    assert _champion(beyond, is_cold_start=False) == "logistic_regression"
+    # more adopters, a narrower tie
+    many = [
+        row("logistic_regression", 0.5, 0.5, positives=10_000),
+        row("ensemble", 0.5, 0.48, positives=10_000),
+    ]
+    assert _champion(many, is_cold_start=False) == "logistic_regression"
     # a better test PR-AUC does not make a champion
     test_best = [row("logistic_regression", 0.9, 0.3), row("lightgbm", 0.1, 0.4)]
     assert _champion(test_best, is_cold_start=False) == "lightgbm"
-    both_tied = [row("lookalike", 0.5, 0.3), row("logistic_regression", 0.5, 0.3)]
-    assert _champion(both_tied, is_cold_start=False) == "logistic_regression"
-    both_tied.append(row("lightgbm", 0.5, 0.3))
-    assert _champion(both_tied, is_cold_start=False) == "lightgbm"
+    tied = [row("lookalike", 0.5, 0.3), row("logistic_regression", 0.5, 0.3)]
+    assert _champion(tied, is_cold_start=False) == "logistic_regression"
+    tied.append(row("lightgbm", 0.5, 0.3))
+    assert _champion(tied, is_cold_start=False) == "lightgbm"
+    tied.append(row("ensemble", 0.5, 0.3))
+    assert _champion(tied, is_cold_start=False) == "ensemble"
     undefined = [row("lightgbm", None, None), row("lookalike", float("nan"), 0.1)]
     assert _champion(undefined, is_cold_start=False) == "lookalike"
+    none_defined = [row("lookalike", None, None), row("lightgbm", None, None)]
+    assert _champion(none_defined, is_cold_start=False) == "lightgbm"
     skipped_best = [row("lightgbm", 0.9, 0.9, "skipped"), row("lookalike", 0.1, 0.1)]
     assert _champion(skipped_best, is_cold_start=False) == "lookalike"
     assert _champion([row("lightgbm", 0.9, 0.9, "skipped")], is_cold_start=False) is None
@@ -421,9 +533,9 @@ def test_a_test_snapshot_without_adopters_leaves_its_metrics_undefined():
     assert (result["precision_at_k"] == 0.0).all()
     assert (result["n_test_positives"] == 0).all()
     assert result["status_reason"].str.contains("no adopter at the test snapshot").all()
-    # the champion then falls back on the validation PR-AUC
-    champion = result[result["is_champion"]]
-    assert champion["validation_pr_auc"].iloc[0] == result["validation_pr_auc"].max()
+    # the champion is still chosen on the validation snapshot
+    assert result["is_champion"].sum() == 1
+    assert result["validation_pr_auc"].notna().all()
 
 
 def test_a_test_snapshot_where_everyone_adopted_says_so():
