@@ -69,6 +69,9 @@ Products and adoption
     contagion. After adopting, a user uses the product's related features more
     (affinity x1.6, feature-use share x1.25).
     ``api_access`` is the cold-start product: a tiny base rate and few seeds.
+    ``--signal s`` (default 1) multiplies every behavioral and social term above (all but
+    the base rate, the demographics and the taste) by ``s``: worlds where what users do
+    says more or less about what they will adopt (``make bench-quality`` uses several).
 
 Bots
     About 0.5% of the users (at least 3) are bots: real rows in users (signed up
@@ -1168,10 +1171,14 @@ def _simulate(
     start_ts: int,
     pool_size: int,
     writer: _TableWriter,
+    signal: float = 1.0,
 ) -> _Simulation:
     """Run the day loop: adoption hazard from yesterday's state, then today's events."""
     n, n_products = pop.n, len(catalog)
     human = pop.bot_kind == 0
+    # the behavioral and social coefficients, scaled by the signal (x 1.0 changes no bit)
+    b_trend, b_recency, b_monetary = signal * B_TREND, signal * B_RECENCY, signal * B_MONETARY
+    b_behavior, b_social, b_team = signal * B_BEHAVIOR, signal * B_SOCIAL, signal * B_TEAM
     seed_rng = _rng(seed, ROLE_SEEDS)
     static = _static_logits(seed_rng, pop, catalog)
     early = _early_adopters(seed_rng, pop, static, catalog)
@@ -1224,7 +1231,7 @@ def _simulate(
         rising = np.clip(
             np.log((short * (1 - decay_short) + 0.5) / (long_ * (1 - decay_long) + 0.5)), -1.5, 1.5
         )
-        shared = B_TREND * rising + B_RECENCY * np.log1p(purchases) + B_MONETARY * np.log1p(spend)
+        shared = b_trend * rising + b_recency * np.log1p(purchases) + b_monetary * np.log1p(spend)
         level = np.log1p(long_ * (1 - decay_long))
         sweet = np.exp(-(((level - SWEET_SPOT_CENTER) / SWEET_SPOT_WIDTH) ** 2))
         can_adopt = human & (pop.signup_day < d)
@@ -1233,10 +1240,10 @@ def _simulate(
             logit = (
                 static[k, idx]
                 + shared[idx]
-                + B_BEHAVIOR * np.log1p(feature_uses[idx[:, None], related[k]].sum(axis=1))
-                + B_SOCIAL * np.log1p(adopter_links[k, idx])
-                + B_TEAM * np.log1p(team_adopters[k, team_slot[idx]])
-                + catalog[k].sweet_spot * sweet[idx]
+                + b_behavior * np.log1p(feature_uses[idx[:, None], related[k]].sum(axis=1))
+                + b_social * np.log1p(adopter_links[k, idx])
+                + b_team * np.log1p(team_adopters[k, team_slot[idx]])
+                + signal * catalog[k].sweet_spot * sweet[idx]
             )
             hit = idx[rng.random(len(idx)) < -np.expm1(-np.exp(logit))]
             adopted[k, hit] = True
@@ -1581,9 +1588,17 @@ def generate(
     seed: int = 42,
     fmt: str = "parquet",
     end_date: str = DEFAULT_END_DATE,
+    signal: float = 1.0,
 ) -> dict[str, Any]:
-    """Generate the demo world into ``out_dir``; return (and write) its manifest."""
+    """Generate the demo world into ``out_dir``; return (and write) its manifest.
+
+    ``signal`` scales every behavioral and social term of the adoption hazard (the
+    ``B_*`` coefficients and the sweet spot): 1 is the world described above, 0.5 a world
+    where what users do says half as much, 1.5 one where it says more. Demographics and
+    the unobserved taste stay as they are."""
     end = _validate(users, days, products, seed, fmt, end_date)
+    if not 0 <= signal <= 3:
+        raise ValueError(f"signal must be between 0 and 3, got {signal}")
     start = end - dt.timedelta(days=days)
     start_ts = (start - dt.date(1970, 1, 1)).days * DAY_S
     end_ts = start_ts + days * DAY_S
@@ -1598,7 +1613,7 @@ def generate(
     per_kind = _dirty_count(DIRTY_EVENTS_PER_USER, users)
     kinds = len(ISSUE_CODES["events"]) - 1
     events = _TableWriter(out / files["events"], EVENT_SCHEMA, fmt)
-    sim = _simulate(seed, pop, edges, catalog, days, start_ts, per_kind * kinds, events)
+    sim = _simulate(seed, pop, edges, catalog, days, start_ts, per_kind * kinds, events, signal)
 
     user_rows, user_issues, fresh_ids = _dirty_users(dirty_rng, pop, end_ts)
     n_bots = int((pop.bot_kind > 0).sum())
@@ -1668,6 +1683,7 @@ def generate(
             "format": fmt,
             "end_date": end.isoformat(),
             "start_date": start.isoformat(),
+            "signal": signal,
         },
         "files": files,
         "rows": rows,
@@ -1710,6 +1726,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"products, 1-{len(PRODUCTS)} (default {DEFAULT_PRODUCTS}; the 4th is cold-start)",
     )
     parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    parser.add_argument(
+        "--signal",
+        type=float,
+        default=1.0,
+        help="strength of the behavioral and social signal, 0-3 (default 1)",
+    )
     parser.add_argument("--out", default="data/raw", help="output folder (default data/raw)")
     parser.add_argument("--format", default="parquet", help="parquet (default) or csv")
     parser.add_argument(
@@ -1734,6 +1756,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             fmt=args.format,
             end_date=args.end_date,
+            signal=args.signal,
         )
     except ValueError as error:
         parser.error(str(error))

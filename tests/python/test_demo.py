@@ -232,6 +232,23 @@ def test_same_seed_gives_identical_files_and_other_seed_differs(tmp_path: Path) 
             assert (tmp_path / "a" / name).read_bytes() != (tmp_path / "c" / name).read_bytes()
 
 
+def test_a_weaker_signal_gives_fewer_adopters_and_the_manifest_says_so(tmp_path: Path) -> None:
+    args = {"users": 1500, "days": 90, "seed": 3}
+    default = demo.generate(tmp_path / "a", **args)
+    explicit = demo.generate(tmp_path / "b", signal=1.0, **args)
+    weak = demo.generate(tmp_path / "c", signal=0.3, **args)
+
+    # signal 1 is the world itself, bit for bit
+    for name in default["files"].values():
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert (default["params"]["signal"], weak["params"]["signal"]) == (1.0, 0.3)
+    # behavior and contagion say less, so fewer users adopt; users and events stay
+    assert sum(p["adopters"] for p in weak["products"].values()) < sum(
+        p["adopters"] for p in default["products"].values()
+    )
+    assert weak["rows"]["users"] == default["rows"]["users"]
+
+
 def test_csv_and_parquet_hold_the_same_rows(small: dict[str, tuple[Path, dict[str, Any]]]) -> None:
     (p_out, p_manifest), (c_out, c_manifest) = small["parquet"], small["csv"]
     assert p_manifest["rows"] == c_manifest["rows"]
@@ -438,6 +455,7 @@ def test_main_writes_and_summarises(tmp_path: Path, capsys: pytest.CaptureFixtur
         (["--days", "3"], "days must be between"),
         (["--end-date", "31/10/2026"], "end date must look like"),
         (["--users", "many"], "invalid int value"),
+        (["--signal", "-1"], "signal must be between 0 and 3"),
     ],
 )
 def test_main_rejects_bad_arguments(
