@@ -36,7 +36,7 @@ TEST_PII_SALT := make-test-salt-b8e41d07c5a2
 TEST_DUCKDB_BUILD = TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(DBT) build $(DBT_FLAGS) \
 	--vars '{targeting__raw_path: "$(TEST_RAW_PATH)", targeting__raw_format: parquet}'
 
-.PHONY: run test test-slow install demo report bench lint format clean lock \
+.PHONY: run test test-slow install demo report bench bench-quality lint format clean lock \
 	run-spark test-spark install-spark bench-engines
 
 run: install
@@ -137,6 +137,13 @@ report: install
 SIZES ?= demo S M
 bench: install
 	$(BIN)/python scripts/bench.py --sizes $(SIZES)
+
+# The quality benchmark (README, "How good are the rankings"): five demo worlds of other
+# seeds, sizes, product counts and signal strengths in data/bench-quality; per product the
+# champion's, every candidate's and the best single-feature rule's top-decile lift on the
+# out-of-time test, in BENCHMARKS.md's "## Quality" section. About 10 minutes.
+bench-quality: install
+	$(BIN)/python scripts/bench_quality.py
 
 # S-size build times on DuckDB and on Spark, one after the other (README, "Scaling out
 # to Spark"; about an hour): figures printed and written to data/bench/S/engines.json.

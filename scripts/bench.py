@@ -27,7 +27,7 @@ models included), and each model's time from ``run_results.json``, go to
 ``BENCHMARKS.md`` with the machine and the commands, checked against the targets the
 product set itself. Nothing here is timed inside a test: the figures are printed and
 written, not asserted. ``BENCHMARKS.md`` keeps everything from its "## Before" heading
-on as it is.
+on, and the "## Quality" section of ``make bench-quality`` before it, as they are.
 
     python scripts/bench.py [--sizes demo S M] [--out BENCHMARKS.md] [--data data/bench]
 """
@@ -67,6 +67,7 @@ GRID_MOVE_SHARE_TARGET = {"M": 1 / 3}  # of the full build
 FEATURE_FLOOR_RATIO_TARGET = {"M": 2.0}  # feature layer per snapshot / the floor
 FEATURE_LAYER = ("staging", "intermediate")  # and fct_feature_snapshots
 BEFORE_HEADING = "## Before"
+QUALITY_HEADING = "## Quality"
 # Runs a command and writes the peak resident memory of its process tree (KiB).
 # Also its CPU seconds (user + system), which another load on the machine barely changes.
 PEAK_RSS_WRAPPER = (
@@ -503,12 +504,13 @@ def _targets(size: str) -> list[str]:
 
 
 def _before_section(out: Path) -> str:
-    """What ``out`` holds from the "## Before" heading on, kept as it is."""
+    """What ``out`` holds from the "## Quality" heading (``make bench-quality``'s) or else
+    the "## Before" heading on, kept as it is."""
     if not out.exists():
         return ""
     text = out.read_text()
-    at = text.find(BEFORE_HEADING)
-    return text[at:] if at >= 0 else ""
+    found = [at for at in (text.find(QUALITY_HEADING), text.find(BEFORE_HEADING)) if at >= 0]
+    return text[min(found) :] if found else ""
 
 
 def _figures(run: Run) -> str:

@@ -270,3 +270,33 @@ def test_the_intervals_are_their_closed_forms_and_hold_their_figure(warehouse: P
         assert row["pr_auc_high"] == pytest.approx(1 / (1 + np.exp(-(logit + spread))))
         assert row["pr_auc_low"] <= ap <= row["pr_auc_high"]
         assert row["has_enough_test_adopters"] == (p >= 30)
+
+
+def test_every_reason_names_a_feature_described_in_the_warehouse(warehouse: Path) -> None:
+    """A reason is ``<feature>=<value>``: its feature is a column of fct_feature_snapshots
+    whose description dbt wrote into the warehouse (persist_docs), or a latent factor named
+    by the items it stands for (``latent_2 (uses reports, dashboards)=3.1``)."""
+    reasons = query(
+        warehouse,
+        """
+        select distinct regexp_extract(reason, '^(.+)=[^=]*$', 1) as feature
+        from ml.ml_propensity_scores
+        cross join unnest([reason_1, reason_2, reason_3]) as reasons (reason)
+        where reason is not null
+        """,
+    )["feature"]
+    described = set(
+        query(
+            warehouse,
+            """
+            select column_name from duckdb_columns()
+            where schema_name = 'marts' and table_name = 'fct_feature_snapshots'
+                and length(trim(coalesce(comment, ''))) > 20
+            """,
+        )["column_name"]
+    )
+    latent = reasons.str.fullmatch(r"latent_\d+ \(uses [a-z_]+(, [a-z_]+)*\)")
+    assert len(reasons) > 10
+    assert latent.any()
+    undescribed = sorted(set(reasons[~latent]) - described)
+    assert not undescribed, undescribed

@@ -1,0 +1,389 @@
+"""The quality benchmark: ``make bench-quality`` (README, "How good are the rankings").
+
+Builds the warehouse on several demo worlds that nobody tuned the models to (other seeds
+than the demo's 42, other sizes, product counts and signal strengths: the generator's
+``--signal`` scales how much behavior and contagion drive adoption), then reads, per
+world and product, on the out-of-time test snapshot:
+
+- every candidate's top-decile lift, with its 95% interval (``fct_model_evaluation``),
+  and which one is the champion (chosen on the validation snapshot, never the test);
+- the **best single-feature rule**: each numeric feature of ``fct_feature_snapshots``,
+  highest first and lowest first, ranks the test users on its own (ties by ``user_id``,
+  nulls last); the rule with the highest top-decile lift on the test is kept. It is
+  chosen with the test's hindsight, so it is a generous baseline.
+
+Two checks, over the products that are not cold start and hold at least
+``targeting__min_test_adopters`` test adopters:
+
+1. the median of the champions' top-decile lifts is at or above the median of the best
+   single candidate's (the best of logistic regression, LightGBM and lookalike on the
+   test, a hindsight choice again);
+2. in every product with at least 100 test adopters, the champion's lift is at or above
+   1.2x the best single-feature rule's.
+
+Figures go to ``data/bench-quality/result.json`` and to the "## Quality" section of
+``BENCHMARKS.md`` (the rest of the file is kept). Nothing is asserted: a check that fails
+is printed as failed.
+
+    python scripts/bench_quality.py [--worlds w1 w2 ...] [--out BENCHMARKS.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import duckdb
+
+from targeting.demo import generate
+from targeting.encoding import KEY_COLUMNS
+
+ROOT = Path(__file__).resolve().parents[1]
+DBT = Path(sys.executable).parent / "dbt"
+QUALITY_HEADING = "## Quality"
+BEFORE_HEADING = "## Before"
+SINGLE_CANDIDATES = ("logistic_regression", "lightgbm", "lookalike")
+ALL_CANDIDATES = ("logistic_regression", "lightgbm", "ensemble", "lookalike")
+MIN_ADOPTERS_FOR_RULE_CHECK = 100
+RULE_MARGIN = 1.2
+
+
+@dataclass(frozen=True)
+class World:
+    name: str
+    users: int
+    products: int
+    seed: int
+    signal: float
+    days: int = 270
+
+    @property
+    def args(self) -> str:
+        return (
+            f"--users {self.users} --products {self.products} --seed {self.seed}"
+            f" --signal {self.signal} --days {self.days}"
+        )
+
+
+# Seeds other than the demo's 42; sizes, product counts (5 and 6 add data_connectors and
+# audit_log) and signal strengths that differ from the demo's.
+WORLDS = (
+    World("w1-base", users=20_000, products=4, seed=7, signal=1.0),
+    World("w2-weak-small", users=10_000, products=3, seed=11, signal=0.6),
+    World("w3-six-products", users=25_000, products=6, seed=23, signal=1.0),
+    World("w4-strong", users=15_000, products=5, seed=5, signal=1.5),
+    World("w5-faint", users=30_000, products=4, seed=3, signal=0.8),
+)
+
+
+def build(world: World, data: Path) -> tuple[Path, float]:
+    """The world's raw files (generated once) and a fresh warehouse: (warehouse, seconds)."""
+    work = data / world.name
+    raw = work / "raw"
+    manifest = raw / "manifest.json"
+    expected = {
+        "users": world.users,
+        "products": world.products,
+        "seed": world.seed,
+        "signal": world.signal,
+        "days": world.days,
+    }
+    current = json.loads(manifest.read_text())["params"] if manifest.exists() else {}
+    if {key: current.get(key) for key in expected} != expected:
+        print(f"{world.name}: generating ({world.args})", flush=True)
+        generate(raw, **expected)
+    warehouse = work / "warehouse.duckdb"
+    for path in (warehouse, Path(f"{warehouse}.wal")):
+        path.unlink(missing_ok=True)
+    dbt_vars = json.dumps({"targeting__raw_path": str(raw), "targeting__raw_format": "parquet"})
+    command = [str(DBT), "build", "--project-dir", str(ROOT), "--profiles-dir", str(ROOT)]
+    command += ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    # the models only: the data tests are make test's business, not this benchmark's
+    command += ["--exclude-resource-type", "test", "unit_test", "--vars", dbt_vars]
+    env = {
+        **os.environ,
+        "TARGETING_DUCKDB_PATH": str(warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    env.setdefault("TARGETING_PII_SALT", "bench-quality-salt")
+    print(f"{world.name}: dbt build", flush=True)
+    started = time.perf_counter()
+    with (work / "build.log").open("w") as log:
+        subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=log, check=True)
+    return warehouse, time.perf_counter() - started
+
+
+def best_rules(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """Per product: the single-feature rule with the best top-decile lift on the test."""
+    columns = con.execute(
+        """
+        select column_name from information_schema.columns
+        where table_schema = 'marts' and table_name = 'fct_feature_snapshots'
+          and data_type in ('BIGINT', 'INTEGER', 'DOUBLE', 'BOOLEAN')
+        order by ordinal_position
+        """
+    ).fetchall()
+    features = [name for (name,) in columns if name not in KEY_COLUMNS]
+    unpivoted = " union all ".join(
+        f"select product_id, user_id, label, '{name}' as feature, {name}::double as value"
+        " from test_rows"
+        for name in features
+    )
+    rows = con.execute(
+        f"""
+        with test_rows as (
+            select * from marts.fct_feature_snapshots
+            where role = 'test' and is_eligible and label is not null
+        ),
+        long as ({unpivoted}),
+        directions as (
+            select *, 'highest' as direction, value as key from long
+            union all
+            select *, 'lowest' as direction, -value as key from long
+        ),
+        ranked as (
+            select
+                product_id, feature, direction, label,
+                ntile(10) over (
+                    partition by product_id, feature, direction
+                    order by key desc nulls last, user_id
+                ) as decile
+            from directions
+        ),
+        lifts as (
+            select
+                product_id, feature, direction,
+                avg(label) filter (where decile = 1) / nullif(avg(label), 0) as lift
+            from ranked
+            group by all
+        )
+        select product_id, feature, direction, lift from lifts
+        qualify row_number() over (
+            partition by product_id order by lift desc nulls last, feature, direction
+        ) = 1
+        """
+    ).fetchall()
+    return {
+        product: {"feature": feature, "direction": direction, "lift": lift}
+        for product, feature, direction, lift in rows
+    }
+
+
+def read_world(world: World, warehouse: Path, seconds: float) -> list[dict]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    rules = best_rules(con)
+    evaluation = con.execute(
+        """
+        select product_id, model_name, is_champion, is_cold_start, n_test_positives,
+            top_decile_lift, top_decile_lift_low, top_decile_lift_high, pr_auc,
+            has_enough_test_adopters, expected_to_realized
+        from marts.fct_model_evaluation
+        where status = 'ok'
+        order by product_id, model_name
+        """
+    ).fetchall()
+    products: dict[str, dict] = {}
+    for (
+        product,
+        model,
+        champion,
+        cold_start,
+        adopters,
+        lift,
+        low,
+        high,
+        pr_auc,
+        enough,
+        expected_to_realized,
+    ) in evaluation:
+        entry = products.setdefault(
+            product,
+            {
+                "world": world.name,
+                "product_id": product,
+                "build_seconds": round(seconds, 1),
+                "is_cold_start": bool(cold_start),
+                "n_test_adopters": int(adopters or 0),
+                "has_enough_test_adopters": bool(enough),
+                "candidates": {},
+                "rule": rules.get(product),
+            },
+        )
+        entry["candidates"][model] = {
+            "lift": lift,
+            "low": low,
+            "high": high,
+            "pr_auc": pr_auc,
+            "expected_to_realized": expected_to_realized,
+        }
+        if champion:
+            entry["champion"] = model
+    return list(products.values())
+
+
+def summarize(rows: list[dict]) -> dict:
+    judged = [r for r in rows if not r["is_cold_start"] and r["has_enough_test_adopters"]]
+    champion = [r["candidates"][r["champion"]]["lift"] for r in judged]
+    best_single = [
+        max(r["candidates"][m]["lift"] for m in SINGLE_CANDIDATES if m in r["candidates"])
+        for r in judged
+    ]
+    rule_checked = [r for r in judged if r["n_test_adopters"] >= MIN_ADOPTERS_FOR_RULE_CHECK]
+    rule_ratios = [r["candidates"][r["champion"]]["lift"] / r["rule"]["lift"] for r in rule_checked]
+    return {
+        "n_judged": len(judged),
+        "median_champion_lift": statistics.median(champion) if champion else None,
+        "median_best_single_lift": statistics.median(best_single) if best_single else None,
+        "median_champion_minus_best_single": (
+            statistics.median([c - b for c, b in zip(champion, best_single, strict=True)])
+            if champion
+            else None
+        ),
+        "n_rule_checked": len(rule_checked),
+        "min_ratio_to_rule": min(rule_ratios) if rule_ratios else None,
+        # paired: per product, the champion's lift less the best single candidate's
+        "median_check": bool(champion)
+        and statistics.median([c - b for c, b in zip(champion, best_single, strict=True)]) >= 0,
+        "medians_check": bool(champion)
+        and statistics.median(champion) >= statistics.median(best_single),
+        "rule_check": all(ratio >= RULE_MARGIN for ratio in rule_ratios),
+    }
+
+
+def _lift(candidate: dict | None) -> str:
+    if candidate is None or candidate["lift"] is None:
+        return ""
+    return f"{candidate['lift']:.2f}x ({candidate['low']:.2f}-{candidate['high']:.2f})"
+
+
+def _ratio(candidate: dict | None) -> str:
+    value = None if candidate is None else candidate.get("expected_to_realized")
+    return "" if value is None else f"{value:.2f}"
+
+
+def section(rows: list[dict], summary: dict, worlds: list[World]) -> str:
+    lines = [
+        f"{QUALITY_HEADING}: top-decile lift on the out-of-time test, over {len(worlds)} worlds",
+        "",
+        "Measured by `make bench-quality` (`python scripts/bench_quality.py`), on demo"
+        " worlds nobody tuned the models to (demo generator arguments below; `--signal`"
+        " scales the behavioral and social terms of the adoption hazard). Lifts with their"
+        " 95% interval (`fct_model_evaluation`); the champion is chosen on the validation"
+        " snapshot. The best single-feature rule ranks the test users by one feature"
+        " (highest or lowest first), the best of all on the test itself: a hindsight"
+        " baseline.",
+        "",
+        "| world | generator | build |",
+        "|---|---|---|",
+    ]
+    seconds = {r["world"]: r["build_seconds"] for r in rows}
+    for world in worlds:
+        lines.append(f"| {world.name} | `{world.args}` | {seconds.get(world.name, '')} s |")
+    lines += [
+        "",
+        "| world | product | test adopters | champion | champion lift | logistic_regression"
+        " | lightgbm | ensemble | lookalike | best single-feature rule | champion / rule"
+        " | champion expected / realized adopters |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        cands = r["candidates"]
+        champion = r.get("champion", "")
+        rule = r["rule"]
+        rule_text = (
+            f"{rule['feature']} ({rule['direction']}) {rule['lift']:.2f}x"
+            if rule and rule["lift"]
+            else ""
+        )
+        ratio = (
+            f"{cands[champion]['lift'] / rule['lift']:.2f}"
+            if champion and rule and rule["lift"] and cands[champion]["lift"]
+            else ""
+        )
+        note = " (cold start)" if r["is_cold_start"] else ""
+        if not r["has_enough_test_adopters"]:
+            note += " (too few to judge)"
+        lines.append(
+            f"| {r['world']} | {r['product_id']}{note} | {r['n_test_adopters']} | {champion}"
+            f" | {_lift(cands.get(champion))} | "
+            + " | ".join(_lift(cands.get(m)) for m in ALL_CANDIDATES)
+            + f" | {rule_text} | {ratio} | {_ratio(cands.get(champion))} |"
+        )
+    s = summary
+    lines += [
+        "",
+        f"Over the {s['n_judged']} products judged (not cold start, at least 30 test adopters):",
+        "",
+        f"- {'met' if s['median_check'] else 'NOT met'}: per product, the champion's"
+        " top-decile lift less the best single candidate's (the best of logistic"
+        " regression, LightGBM and lookalike on the test, chosen with hindsight): median"
+        f" {s['median_champion_minus_best_single']:+.2f}.",
+        f"- {'met' if s['medians_check'] else 'NOT met'}, read as two medians: the"
+        f" champions' median lift {s['median_champion_lift']:.2f}x, the best single"
+        f" candidates' {s['median_best_single_lift']:.2f}x.",
+        f"- {'met' if s['rule_check'] else 'NOT met'}: in the {s['n_rule_checked']} products"
+        f" with at least {MIN_ADOPTERS_FOR_RULE_CHECK} test adopters, the champion's lift is"
+        f" at least {s['min_ratio_to_rule']:.2f}x the best single-feature rule's (target"
+        f" {RULE_MARGIN}x).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(out: Path, text: str) -> None:
+    """Put ``text`` in ``out`` as its "## Quality" section, before "## Before"."""
+    current = out.read_text() if out.exists() else "# Benchmarks\n"
+    start = current.find(QUALITY_HEADING)
+    before = current.find(BEFORE_HEADING)
+    head = current[: start if start >= 0 else before if before >= 0 else len(current)]
+    tail = current[before:] if before >= 0 else ""
+    out.write_text(head.rstrip("\n") + "\n\n" + text + ("\n" + tail if tail else ""))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worlds", nargs="+", choices=[w.name for w in WORLDS])
+    parser.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "bench-quality")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite --out from the saved figures"
+    )
+    parser.add_argument(
+        "--reread",
+        action="store_true",
+        help="read the worlds' warehouses as the last run left them, without building",
+    )
+    args = parser.parse_args(argv)
+    worlds = [w for w in WORLDS if not args.worlds or w.name in args.worlds]
+    saved = args.data / "result.json"
+    results = json.loads(saved.read_text()) if saved.exists() else {}
+    if not args.report_only:
+        for world in worlds:
+            if args.reread:
+                warehouse = args.data / world.name / "warehouse.duckdb"
+                seconds = results[world.name]["products"][0]["build_seconds"]
+            else:
+                warehouse, seconds = build(world, args.data)
+            results[world.name] = {
+                "world": asdict(world),
+                "products": read_world(world, warehouse, seconds),
+            }
+            saved.write_text(json.dumps(results, indent=1))
+    shown = [w for w in WORLDS if w.name in results]
+    rows = [row for w in shown for row in results[w.name]["products"]]
+    summary = summarize(rows)
+    text = section(rows, summary, shown)
+    write_section(args.out, text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
