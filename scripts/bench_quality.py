@@ -41,9 +41,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
 
 from targeting.demo import generate
-from targeting.encoding import KEY_COLUMNS
+from targeting.encoding import KEY_COLUMNS, feature_columns
+from targeting.metrics import ranking_order
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).parent / "dbt"
@@ -176,9 +180,42 @@ def best_rules(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     }
 
 
+def in_sample_ceilings(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Per product: the top-decile lift of a plain logistic regression fitted on the test
+    snapshot itself and scored on it (numeric features log-scaled, text one-hot, all
+    standardized). In-sample, it has seen the very labels it is judged on: a bound on what
+    these features can rank, which no out-of-time model can claim."""
+    rows = con.execute(
+        "select * from marts.fct_feature_snapshots"
+        " where role = 'test' and is_eligible and label is not null order by product_id, user_id"
+    ).df()
+    out = {}
+    for product, group in rows.groupby("product_id"):
+        labels = group["label"].to_numpy().astype("int64")
+        if not 0 < labels.sum() < len(labels):
+            continue
+        numeric, categorical = feature_columns(group)
+        values = group[numeric].astype("float64")
+        matrix = pd.concat(
+            [
+                np.sign(values) * np.log1p(values.abs()),
+                pd.get_dummies(group[categorical].astype(str), dtype="float64"),
+            ],
+            axis=1,
+        )
+        matrix = matrix.fillna(matrix.median())
+        matrix = ((matrix - matrix.mean()) / matrix.std().replace(0, 1)).fillna(0)
+        model = LogisticRegression(C=0.1, max_iter=1000).fit(matrix, labels)
+        ranked = labels[ranking_order(model.decision_function(matrix), group["user_id"].to_numpy())]
+        top = ranked[: int(np.ceil(len(ranked) / 10))]
+        out[product] = float(top.mean() / labels.mean())
+    return out
+
+
 def read_world(world: World, warehouse: Path, seconds: float) -> list[dict]:
     con = duckdb.connect(str(warehouse), read_only=True)
     rules = best_rules(con)
+    ceilings = in_sample_ceilings(con)
     evaluation = con.execute(
         """
         select product_id, model_name, is_champion, is_cold_start, n_test_positives,
@@ -214,6 +251,7 @@ def read_world(world: World, warehouse: Path, seconds: float) -> list[dict]:
                 "has_enough_test_adopters": bool(enough),
                 "candidates": {},
                 "rule": rules.get(product),
+                "in_sample_ceiling": ceilings.get(product),
             },
         )
         entry["candidates"][model] = {
@@ -248,6 +286,8 @@ def summarize(rows: list[dict]) -> dict:
         ),
         "n_rule_checked": len(rule_checked),
         "min_ratio_to_rule": min(rule_ratios) if rule_ratios else None,
+        "max_ratio_to_rule": max(rule_ratios) if rule_ratios else None,
+        "n_rule_met": sum(ratio >= RULE_MARGIN for ratio in rule_ratios),
         # paired: per product, the champion's lift less the best single candidate's
         "median_check": bool(champion)
         and statistics.median([c - b for c, b in zip(champion, best_single, strict=True)]) >= 0,
@@ -278,7 +318,10 @@ def section(rows: list[dict], summary: dict, worlds: list[World]) -> str:
         " 95% interval (`fct_model_evaluation`); the champion is chosen on the validation"
         " snapshot. The best single-feature rule ranks the test users by one feature"
         " (highest or lowest first), the best of all on the test itself: a hindsight"
-        " baseline.",
+        " baseline. The in-sample ceiling is a plain logistic regression fitted on the test"
+        " snapshot and judged on it, labels seen: a bound on what these features can rank"
+        " that no out-of-time model can claim. Expected / realized: the champion's"
+        " probabilities summed over the test users against the adopters seen.",
         "",
         "| world | generator | build |",
         "|---|---|---|",
@@ -290,8 +333,8 @@ def section(rows: list[dict], summary: dict, worlds: list[World]) -> str:
         "",
         "| world | product | test adopters | champion | champion lift | logistic_regression"
         " | lightgbm | ensemble | lookalike | best single-feature rule | champion / rule"
-        " | champion expected / realized adopters |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        " | in-sample ceiling / rule | champion expected / realized adopters |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         cands = r["candidates"]
@@ -307,6 +350,11 @@ def section(rows: list[dict], summary: dict, worlds: list[World]) -> str:
             if champion and rule and rule["lift"] and cands[champion]["lift"]
             else ""
         )
+        ceiling = (
+            f"{r['in_sample_ceiling'] / rule['lift']:.2f}"
+            if r.get("in_sample_ceiling") and rule and rule["lift"]
+            else ""
+        )
         note = " (cold start)" if r["is_cold_start"] else ""
         if not r["has_enough_test_adopters"]:
             note += " (too few to judge)"
@@ -314,7 +362,7 @@ def section(rows: list[dict], summary: dict, worlds: list[World]) -> str:
             f"| {r['world']} | {r['product_id']}{note} | {r['n_test_adopters']} | {champion}"
             f" | {_lift(cands.get(champion))} | "
             + " | ".join(_lift(cands.get(m)) for m in ALL_CANDIDATES)
-            + f" | {rule_text} | {ratio} | {_ratio(cands.get(champion))} |"
+            + f" | {rule_text} | {ratio} | {ceiling} | {_ratio(cands.get(champion))} |"
         )
     s = summary
     lines += [
@@ -328,10 +376,10 @@ def section(rows: list[dict], summary: dict, worlds: list[World]) -> str:
         f"- {'met' if s['medians_check'] else 'NOT met'}, read as two medians: the"
         f" champions' median lift {s['median_champion_lift']:.2f}x, the best single"
         f" candidates' {s['median_best_single_lift']:.2f}x.",
-        f"- {'met' if s['rule_check'] else 'NOT met'}: in the {s['n_rule_checked']} products"
-        f" with at least {MIN_ADOPTERS_FOR_RULE_CHECK} test adopters, the champion's lift is"
-        f" at least {s['min_ratio_to_rule']:.2f}x the best single-feature rule's (target"
-        f" {RULE_MARGIN}x).",
+        f"- {'met' if s['rule_check'] else 'NOT met'}: the champion's lift at least"
+        f" {RULE_MARGIN}x the best single-feature rule's in {s['n_rule_met']} of the"
+        f" {s['n_rule_checked']} products with at least {MIN_ADOPTERS_FOR_RULE_CHECK} test"
+        f" adopters (from {s['min_ratio_to_rule']:.2f}x to {s['max_ratio_to_rule']:.2f}x).",
         "",
     ]
     return "\n".join(lines)

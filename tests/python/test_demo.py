@@ -239,6 +239,7 @@ def test_a_weaker_signal_gives_fewer_adopters_and_the_manifest_says_so(tmp_path:
     weak = demo.generate(tmp_path / "c", signal=0.3, **args)
 
     # signal 1 is the world itself, bit for bit
+    assert explicit == default
     for name in default["files"].values():
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     assert (default["params"]["signal"], weak["params"]["signal"]) == (1.0, 0.3)
