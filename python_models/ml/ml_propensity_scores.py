@@ -4,12 +4,15 @@ Reasons are worded for each product's champion at the score snapshot, for its
 targeting__max_reason_rows best-scored users. Rows are read once, in batches with each
 row's item usage beside it, and written in batches. The test scores of a model kept from
 an earlier run (same trained_at) are kept too, not computed again: a daily run scores the
-score snapshot only. Logic: targeting.scoring.score_product (the stored models rebuilt
-from their JSON).
+score snapshot only. Incremental: such a run deletes every row but the kept test scores
+and appends what it scored, so the kept rows (most of the table) are neither read into
+this run nor written again. Logic: targeting.scoring.score_product (the stored models
+rebuilt from their JSON).
 """
 
 from targeting.relations import (
     collect_batches,
+    drop_all_but,
     frames_with_usage,
     kept_test_scores,
     stored_rows,
@@ -19,7 +22,11 @@ from targeting.scoring import SCORE_TYPES, score_product
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="append",
+        on_schema_change="sync_all_columns",
+    )
     models = dbt.ref("ml_propensity_models")
     features = dbt.ref("fct_feature_snapshots")
     usage = dbt.ref("int_user_items_windowed")
@@ -49,4 +56,8 @@ def model(dbt, session):
             )
 
     scored = collect_batches(session, batches(), SCORE_TYPES, "ml_propensity_scores__batches")
+    if dbt.is_incremental:
+        # the kept test scores stay where they are; everything else is replaced
+        drop_all_but(session, str(dbt.this), kept)
+        return scored
     return scored if kept is None else scored.union(kept)

@@ -207,3 +207,20 @@ def kept_test_scores(
     to_score = models.copy()
     to_score["evaluation_model"] = to_score["evaluation_model"].where(~keep, None)
     return to_score, kept
+
+
+def drop_all_but(
+    session: duckdb.DuckDBPyConnection, table: str, kept: duckdb.DuckDBPyRelation | None
+) -> None:
+    """Delete every row of ``table`` but those of ``kept`` (a filter of its own test rows,
+    as ``kept_test_scores`` returns it: whole product x model pairs at role test)."""
+    if kept is None:
+        session.execute(f"delete from {table}")
+        return
+    pairs = kept.aggregate("product_id, model_name", "product_id, model_name").fetchall()
+    listed = ", ".join(
+        "('{}', '{}')".format(*(value.replace("'", "''") for value in pair)) for pair in pairs
+    )
+    session.execute(
+        f"delete from {table} where role <> 'test' or (product_id, model_name) not in ({listed})"
+    )

@@ -11,11 +11,13 @@ of ``fct_feature_snapshots`` (roles train and test) and the user x item usage:
    are compared there. The ensemble averages the calibrated logistic regression and
    LightGBM. The fitted candidates score the test snapshot, which no fit has seen: the
    stored metrics are those of this out-of-time test.
-2. **Champion.** The best validation PR-AUC among the candidates that could be fitted
-   (then the order lightgbm, logistic_regression, ensemble, lookalike): chosen without
-   reading a test label, so every candidate's test metrics stay out-of-time. When the
-   train snapshots hold fewer adopters than ``min_adopters_for_model``, the product is
-   cold start and the lookalike, which needs no negatives, is the champion.
+2. **Champion.** Chosen on the validation snapshot by the one-standard-error rule (see
+   ``_champion``): of the candidates whose validation PR-AUC lies within one standard
+   error of the best, the first in the order ensemble, lightgbm, logistic_regression,
+   lookalike. No test label is read, so every candidate's test metrics stay
+   out-of-time. When the train snapshots hold fewer adopters than
+   ``min_adopters_for_model``, the product is cold start and the lookalike, which needs
+   no negatives, is the champion.
 3. **Scoring fit.** The champion is fitted again the same way one snapshot later: on all
    train snapshots, calibrated on the test snapshot (LightGBM with the grid entry and
    rounds chosen in 1, an ensemble with its members). That model scores the score
@@ -122,8 +124,8 @@ class Fit:
     validation_pr_auc: float | None = None
     best_iteration: int | None = None
     model: Any = None
-    # the parameters it was fitted with (for lightgbm: the grid entry chosen, the grid and
-    # each entry's validation PR-AUC)
+    # the parameters it was fitted with (for lightgbm: the grid entry chosen, its rounds,
+    # the grid and each entry's tuning PR-AUC)
     params: dict[str, Any] | None = None
 
 
