@@ -176,7 +176,11 @@ def train_product(
     evaluation_labels = _labeled(evaluation_split.fit_rows)["label"]
     n_train_positives = int(_labeled(features[features["role"] == "train"])["label"].sum())
     is_cold_start = n_train_positives < config.min_adopters_for_model
-    encoder, evaluation = _fit_candidates(evaluation_split, usage, config, progress, "evaluation")
+    # cold start: the lookalike is the champion whatever LightGBM scores, so LightGBM
+    # fits its grid's first entry only, with no search
+    encoder, evaluation = _fit_candidates(
+        evaluation_split, usage, config, progress, "evaluation", search=not is_cold_start
+    )
     fitted = [fit for fit in evaluation if fit.artifact is not None]
     test_scores = (
         _score_test(
@@ -316,12 +320,14 @@ def _fit_candidates(
     fit_name: str,
     names: Sequence[str] = MODEL_NAMES,
     chosen: dict[str, dict[str, Any]] | None = None,
+    search: bool = True,
 ) -> tuple[FeatureEncoder | None, list[Fit]]:
     """The ``names`` candidates (in that order) fitted on ``split``, with their encoder.
 
     ``chosen``: settings already chosen per model (the evaluation fit's LightGBM grid
-    entry, for the scoring fit); without them, LightGBM searches its grid here. The
-    ensemble's members are fitted too when only the ensemble is asked for."""
+    entry, for the scoring fit); without them, LightGBM searches its grid here (its
+    first entry only when not ``search``). The ensemble's members are fitted too when only
+    the ensemble is asked for."""
     everyone = split.fit_rows
     progress(
         f"{fit_name} fit: encoding {len(everyone):,} rows of {len(split.fit_dates)} snapshot(s)"
@@ -405,6 +411,8 @@ def _fit_candidates(
                     matrix, labels, params, config.seed, int(params["rounds"]), weight
                 )
             else:
+                if not search:
+                    params = {**params, "grid": (params.get("grid") or [{}])[:1]}
                 model, params = _tuned_lightgbm(
                     matrix,
                     labels,

@@ -344,6 +344,11 @@ def test_cold_start_makes_the_lookalike_champion():
     assert result["is_cold_start"].all()
     assert (result["status"] == "ok").all()
     assert result.loc[result["is_champion"], "model_name"].tolist() == ["lookalike"]
+    # no grid search for a product whose champion is the lookalike anyway: the first entry
+    params = json.loads(result.loc[result["model_name"] == "lightgbm", "params"].iloc[0])
+    first = grid_settings(merge_params("lightgbm", MODEL_PARAMS["lightgbm"]))[0]
+    assert params["grid"] == [{}] and len(params["grid_tuning_pr_auc"]) == 1
+    assert {k: v for k, v in params.items() if k in first} == first
 
 
 def test_the_cold_start_threshold_counts_every_train_snapshot(trained):
