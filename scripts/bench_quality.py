@@ -47,7 +47,7 @@ from sklearn.linear_model import LogisticRegression
 
 from targeting.demo import generate
 from targeting.encoding import KEY_COLUMNS, feature_columns
-from targeting.metrics import ranking_order
+from targeting.metrics import evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 DBT = Path(sys.executable).parent / "dbt"
@@ -206,9 +206,9 @@ def in_sample_ceilings(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
         matrix = matrix.fillna(matrix.median())
         matrix = ((matrix - matrix.mean()) / matrix.std().replace(0, 1)).fillna(0)
         model = LogisticRegression(C=0.1, max_iter=1000).fit(matrix, labels)
-        ranked = labels[ranking_order(model.decision_function(matrix), group["user_id"].to_numpy())]
-        top = ranked[: int(np.ceil(len(ranked) / 10))]
-        out[product] = float(top.mean() / labels.mean())
+        score = model.decision_function(matrix)
+        metrics = evaluate(labels, score, group["user_id"].to_numpy(), top_k=len(labels))
+        out[product] = metrics["top_decile_lift"]
     return out
 
 

@@ -199,11 +199,8 @@ def kept_test_scores(
     )
     if not keep.any():
         return models, None
-    pairs = ", ".join(
-        "('{}', '{}')".format(*(value.replace("'", "''") for value in pair))
-        for pair in models.loc[keep, ["product_id", "model_name"]].itertuples(index=False)
-    )
-    kept = previous.filter(f"(product_id, model_name) in ({pairs})")
+    pairs = models.loc[keep, ["product_id", "model_name"]].itertuples(index=False)
+    kept = previous.filter(f"(product_id, model_name) in ({_pair_list(pairs)})")
     to_score = models.copy()
     to_score["evaluation_model"] = to_score["evaluation_model"].where(~keep, None)
     return to_score, kept
@@ -218,9 +215,14 @@ def drop_all_but(
         session.execute(f"delete from {table}")
         return
     pairs = kept.aggregate("product_id, model_name", "product_id, model_name").fetchall()
-    listed = ", ".join(
-        "('{}', '{}')".format(*(value.replace("'", "''") for value in pair)) for pair in pairs
-    )
     session.execute(
-        f"delete from {table} where role <> 'test' or (product_id, model_name) not in ({listed})"
+        f"delete from {table} where role <> 'test'"
+        f" or (product_id, model_name) not in ({_pair_list(pairs)})"
+    )
+
+
+def _pair_list(pairs: Iterable[tuple[str, str]]) -> str:
+    """(product_id, model_name) pairs as a SQL list of quoted tuples."""
+    return ", ".join(
+        "('{}', '{}')".format(*(value.replace("'", "''") for value in pair)) for pair in pairs
     )
