@@ -44,13 +44,16 @@ run: install
 	$(DBT) build $(DBT_FLAGS) --vars '{targeting__raw_path: "$(RAW_PATH)", targeting__raw_format: $(RAW_FORMAT)}'
 	$(BIN)/python -m targeting.summary
 
+# pytest on every core, a test file per worker (each worker builds the shared small world
+# once, when one of its files needs it): most tests wait on dbt, one Python process each.
+PYTEST_PARALLEL ?= -n auto --dist loadfile
 test: export TARGETING_PII_SALT := $(TEST_PII_SALT)
 test: install $(TEST_RAW_PATH)/manifest.json
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	rm -f $(TEST_DUCKDB_PATH) $(TEST_DUCKDB_PATH).wal  # the end-to-end test starts from nothing
 	$(TEST_DUCKDB_BUILD)
-	TARGETING_DEMO_WAREHOUSE=$(TEST_DUCKDB_PATH) $(BIN)/pytest
+	TARGETING_DEMO_WAREHOUSE=$(TEST_DUCKDB_PATH) $(BIN)/pytest $(PYTEST_PARALLEL)
 	TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/python -m targeting.summary
 	$(BIN)/sqlfluff lint --processes 0 models tests/singular
 
@@ -97,7 +100,8 @@ install-spark: $(SPARK_STAMP)
 
 $(SPARK_STAMP): requirements-spark.txt $(STAMP)
 	if $(BIN)/python -m uv --version >/dev/null 2>&1; then \
-		$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -r requirements-spark.txt ; \
+		$(BIN)/python -m uv pip install --quiet --compile-bytecode --python $(BIN)/python \
+			-r requirements-spark.txt ; \
 	else \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-spark.txt ; \
 	fi
@@ -118,7 +122,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.9 \
 		|| echo "uv not available: installing with pip"
 	if $(BIN)/python -m uv --version >/dev/null 2>&1; then \
-		$(BIN)/python -m uv pip install --quiet --python $(BIN)/python -r requirements.txt -e . ; \
+		$(BIN)/python -m uv pip install --quiet --compile-bytecode --python $(BIN)/python \
+			-r requirements.txt -e . ; \
 	else \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt -e . ; \
 	fi
