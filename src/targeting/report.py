@@ -62,9 +62,8 @@ def load(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
         "targets": con.execute(
             f"""
             select * from marts.fct_ranked_targets
-            where not is_holdout
-            qualify row_number() over (partition by product_id order by rank) <= {TOP_TARGETS}
-            order by product_id, rank
+            where targetable_rank <= {TOP_TARGETS}
+            order by product_id, targetable_rank
             """
         ).df(),
         "drift": con.execute(

@@ -3,7 +3,9 @@
 -- running count of adopters to expect down the list, the user's segments and cluster,
 -- and the reasons. `is_holdout` marks a deterministic, hash-based control group of
 -- targeting__holdout_share of the users: leave them out of the campaign and compare, to
--- measure its incremental lift. They stay in the ranking, so both groups span it evenly.
+-- measure its incremental lift. They stay in the ranking, so both groups span it evenly;
+-- `targetable_rank` and `targetable_cumulative_expected_adopters` count only the users
+-- you may contact (holdout left out): "the first 1,000" of a campaign.
 
 {%- set holdout_buckets = 10000 %}
 
@@ -77,6 +79,27 @@ ranked as (
 
 ),
 
+-- the same ranking over the users a campaign may contact: the holdout left out
+targetable as (
+
+    select
+        product_id,
+        user_id,
+        row_number() over by_score as targetable_rank,
+        cast(
+            sum(cast(coalesce(probability, 0) as decimal(38, 18))) over (
+                partition by product_id
+                order by score desc, user_id asc
+                rows between unbounded preceding and current row
+            ) as double
+        ) as targetable_cumulative_expected_adopters
+
+    from ranked
+    where not is_holdout
+    window by_score as (partition by product_id order by score desc, user_id asc)
+
+),
+
 final as (
 
     select
@@ -89,6 +112,11 @@ final as (
         case when ranked.probability is not null then ranked.cumulative_expected_adopters end
             as cumulative_expected_adopters,
         ranked.is_holdout,
+        cast(targetable.targetable_rank as bigint) as targetable_rank,
+        case
+            when ranked.probability is not null
+                then targetable.targetable_cumulative_expected_adopters
+        end as targetable_cumulative_expected_adopters,
         ranked.model_name,
         ranked.is_cold_start,
         ranked.snapshot_date,
@@ -101,6 +129,10 @@ final as (
         ranked.reason_3
 
     from ranked
+    left join targetable
+        on
+            ranked.product_id = targetable.product_id
+            and ranked.user_id = targetable.user_id
     left join segments
         on
             ranked.user_id = segments.user_id
