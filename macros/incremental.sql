@@ -41,3 +41,27 @@
 {% macro spark__incremental_by_day(day_column) -%}
     {{- return({'materialized': 'table'}) -}}
 {%- endmacro %}
+
+
+{#- The configuration of a history table kept by whole days of `day_column`: each run
+    writes the day it produces, replacing that day's rows if a run wrote it before, and
+    keeps the other days (fct_target_lists). DuckDB: delete+insert on the day, then the
+    days more than `keep_days` before the latest are deleted; Spark: insert_overwrite of
+    the day's partition (dbt-spark overwrites only the partitions the run writes), every
+    day kept, since a Parquet table has no delete. -#}
+{% macro history_by_day(day_column, keep_days) -%}
+    {{- return(adapter.dispatch('history_by_day', 'targeting')(day_column, keep_days)) -}}
+{%- endmacro %}
+
+{% macro default__history_by_day(day_column, keep_days) -%}
+    {%- set retention = "delete from {{ this }} where " ~ day_column ~ " < (select max("
+        ~ day_column ~ ") from {{ this }}) - interval " ~ keep_days ~ " day" -%}
+    {{- return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert',
+        'unique_key': day_column, 'on_schema_change': 'append_new_columns',
+        'post_hook': [retention]}) -}}
+{%- endmacro %}
+
+{% macro spark__history_by_day(day_column, keep_days) -%}
+    {{- return({'materialized': 'incremental', 'incremental_strategy': 'insert_overwrite',
+        'partition_by': [day_column], 'on_schema_change': 'append_new_columns'}) -}}
+{%- endmacro %}

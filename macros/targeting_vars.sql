@@ -63,6 +63,8 @@
         'targeting__scoring_batch_rows',
         'targeting__max_training_rows',
         'targeting__max_reason_rows',
+        'targeting__list_history_depth',
+        'targeting__list_history_days',
     ] -%}
         {%- do whole_number_var(name, problems=problems) -%}
     {%- endfor -%}

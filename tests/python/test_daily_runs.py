@@ -88,8 +88,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     out: dict[str, object] = {"daily": daily}
     for position, day in enumerate(DAYS):
         _with_events_before(daily, source, day)
-        _build(daily)
+        # the last run keeps one day of list history before its own (the default is 90)
+        _build(daily, **({"targeting__list_history_days": 1} if day == DAYS[-1] else {}))
         out[day] = _models(daily / "warehouse.duckdb")
+        out[f"{day} lists"] = _query(
+            daily / "warehouse.duckdb", "select * from marts.fct_target_lists order by all"
+        )
         out[f"{day} compiled"] = _built_snapshots(daily, "fct_feature_snapshots")
         if position:
             # the same events built in full, into a warehouse of their own
@@ -104,6 +108,20 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 def test_a_day_on_which_the_grid_stays_put_equals_a_full_build(runs) -> None:
     assert runs["2026-11-01 differences"] == []
+
+
+def test_each_day_adds_its_lists_to_the_history_and_keeps_the_earlier_ones(runs) -> None:
+    first, second = runs["2026-10-31 lists"], runs["2026-11-01 lists"]
+    assert first and {str(row[2]) for row in first} == {"2026-10-31"}
+    # the earlier day's rows as they were, listed_at included; the new day's beside them
+    assert [row for row in second if str(row[2]) == "2026-10-31"] == first
+    new = [row for row in second if str(row[2]) == "2026-11-01"]
+    assert new and {row[0] for row in new} == {f"{row[1]}:2026-11-01" for row in new}
+    assert {row[1] for row in new} == {row[1] for row in first}
+    # with one day of history kept, the third run deletes the first day's lists
+    third = runs["2026-11-02 lists"]
+    assert {str(row[2]) for row in third} == {"2026-11-01", "2026-11-02"}
+    assert [row for row in third if str(row[2]) == "2026-11-01"] == new
 
 
 def test_that_day_reuses_the_models_and_computes_only_the_score_snapshot(runs) -> None:

@@ -7,8 +7,12 @@ from pathlib import Path
 import duckdb
 
 # what may differ between two builds of the same input: when and why the models were
-# trained (a warehouse built day by day reuses models a fresh build trains)
-VOLATILE_COLUMNS = {"trained_at", "training_reason"}
+# trained (a warehouse built day by day reuses models a fresh build trains), when a list
+# was written
+VOLATILE_COLUMNS = {"trained_at", "training_reason", "model_trained_at", "listed_at"}
+# history tables: a warehouse built day by day holds the earlier days' rows too, so only
+# the latest day's rows are compared
+HISTORY_TABLES = {"marts.fct_target_lists": "snapshot_date"}
 
 
 def published_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
@@ -47,14 +51,19 @@ def differences(left: Path, right: Path) -> list[str]:
                 if column not in VOLATILE_COLUMNS
             ]
             select = ", ".join(f'"{column}"' for column in columns)
+            rows = {db: f"select {select} from {db}.{table}" for db in ("left_db", "right_db")}
+            if table in HISTORY_TABLES:
+                day = HISTORY_TABLES[table]
+                rows = {
+                    db: f"{query} where {day} = (select max({day}) from {db}.{table})"
+                    for db, query in rows.items()
+                }
             (n_differing,) = con.execute(
                 f"""
                 select count(*) from (
-                    (select {select} from left_db.{table} except all
-                     select {select} from right_db.{table})
+                    ({rows["left_db"]} except all {rows["right_db"]})
                     union all
-                    (select {select} from right_db.{table} except all
-                     select {select} from left_db.{table})
+                    ({rows["right_db"]} except all {rows["left_db"]})
                 )
                 """
             ).fetchone()
