@@ -73,6 +73,10 @@ DBT_SPARK_FLAGS := $(DBT_FLAGS) --target spark --target-path target/spark
 # the marts that read ml_propensity_models / _scores / ml_user_clusters, and their tests
 SPARK_ML_MARTS := source:targeting_ml+
 
+# Spark cannot look for a file from SQL: the optional input campaign_assignments is read
+# when the folder holds it (var targeting__campaign_assignments, true or false).
+campaigns_in = $(if $(wildcard $(1)/campaign_assignments.*),true,false)
+
 # (runs the three steps on RAW_PATH with VARS, in TARGETING_SPARK_HOME)
 define spark_build
 	TARGETING_SPARK_HOME=$(1) $(DBT) build $(DBT_SPARK_FLAGS) --exclude "$(SPARK_ML_MARTS)" --vars '$(2)'
@@ -82,7 +86,7 @@ endef
 
 run-spark: install-spark
 	$(demo_when_empty)
-	$(call spark_build,$(TARGETING_SPARK_HOME),{targeting__raw_path: "$(abspath $(RAW_PATH))"$(COMMA) targeting__raw_format: $(RAW_FORMAT)})
+	$(call spark_build,$(TARGETING_SPARK_HOME),{targeting__raw_path: "$(abspath $(RAW_PATH))"$(COMMA) targeting__raw_format: $(RAW_FORMAT)$(COMMA) targeting__campaign_assignments: $(call campaigns_in,$(RAW_PATH))})
 
 # The demo on Spark from nothing, then the equivalence tests against the DuckDB demo
 # warehouse (built first when make test has not left one); the ML tests check the ML
@@ -92,7 +96,7 @@ test-spark: export TARGETING_PII_SALT := $(TEST_PII_SALT)
 test-spark: install-spark $(TEST_RAW_PATH)/manifest.json
 	test -f $(TEST_DUCKDB_PATH) || $(TEST_DUCKDB_BUILD)
 	rm -rf $(SPARK_TEST_HOME)
-	$(call spark_build,$(SPARK_TEST_HOME),{targeting__raw_path: "$(abspath $(TEST_RAW_PATH))"$(COMMA) targeting__raw_format: parquet})
+	$(call spark_build,$(SPARK_TEST_HOME),{targeting__raw_path: "$(abspath $(TEST_RAW_PATH))"$(COMMA) targeting__raw_format: parquet$(COMMA) targeting__campaign_assignments: $(call campaigns_in,$(TEST_RAW_PATH))})
 	TARGETING_SPARK_HOME=$(SPARK_TEST_HOME) TARGETING_DEMO_WAREHOUSE=$(TEST_DUCKDB_PATH) \
 		TARGETING_SPARK_ML_DONE=1 $(BIN)/pytest -m spark
 

@@ -27,6 +27,29 @@
 {%- endmacro %}
 
 
+{#- Whether an input is read. The four main inputs always are; an optional one (meta
+    optional, campaign_assignments) as var targeting__<table> says: true (the file must be
+    there), false (never read), or auto: when the file is there, on DuckDB; Spark cannot
+    look for a file from SQL, so there auto reads nothing (make run-spark sets the var to
+    true when the file is there). At parse time, for the linter and in unit tests it
+    counts as read, so that dbt records the source. -#}
+{% macro raw_input_is_read(table_name) -%}
+    {%- if not execute or target.name == 'lint' or model.resource_type == 'unit_test' -%}
+        {{- return(true) -}}
+    {%- endif -%}
+    {%- set node = graph.sources.values() | selectattr('source_name', 'equalto', 'app')
+        | selectattr('name', 'equalto', table_name) | first -%}
+    {%- if not node.meta.get('optional') -%}
+        {{- return(true) -}}
+    {%- endif -%}
+    {%- set setting = var('targeting__' ~ table_name) -%}
+    {%- if setting == 'auto' -%}
+        {{- return(target.type != 'spark' and raw_input_file_exists(raw_input_file(table_name))) -}}
+    {%- endif -%}
+    {{- return(setting is sameas true) -}}
+{%- endmacro %}
+
+
 {#- The columns of one raw file as {lowercase name: DuckDB type}; fails with a sentence
     naming the file, the column and the var to change when the file or a required
     column is missing. An input with no rows at all (say a zero-byte connections.csv)
@@ -153,7 +176,8 @@
 {% macro spark__register_raw_inputs() -%}
     {%- if execute -%}
         {%- do check_raw_config() -%}
-        {%- for node in graph.sources.values() if node.source_name == 'app' -%}
+        {%- for node in graph.sources.values()
+            if node.source_name == 'app' and raw_input_is_read(node.name) -%}
             {#- read the file itself first: a missing one fails with PATH_NOT_FOUND and its
                 path (a table over it would fail with UNABLE_TO_INFER_SCHEMA, no path) -#}
             {%- do run_query(describe_query_sql('select * from ' ~ var('targeting__raw_format')
@@ -173,7 +197,8 @@
 {#- on-run-start: check every input before a model reads one. -#}
 {% macro validate_raw_inputs() -%}
     {%- if execute -%}
-        {%- for node in graph.sources.values() if node.source_name == 'app' -%}
+        {%- for node in graph.sources.values()
+            if node.source_name == 'app' and raw_input_is_read(node.name) -%}
             {%- do raw_input_columns(node.name) -%}
         {%- endfor -%}
     {%- endif -%}

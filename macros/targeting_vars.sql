@@ -104,6 +104,12 @@
             "set it to true to retrain every model on this run, or false to reuse the stored ones when nothing changed.",
             problems) -}}
     {%- endif -%}
+    {%- set campaigns = var('targeting__campaign_assignments') -%}
+    {%- if campaigns != 'auto' and campaigns is not sameas true and campaigns is not sameas false -%}
+        {{- var_error('targeting__campaign_assignments', campaigns,
+            "set it to auto (read campaign_assignments when the file is there), true (read it) or false (never).",
+            problems) -}}
+    {%- endif -%}
     {%- do products_var(problems) -%}
     {{- return(problems) -}}
 {%- endmacro %}

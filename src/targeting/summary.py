@@ -27,7 +27,9 @@ def data_quality_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     for source_table, dq_issue, n_rows in rows:
         tables.setdefault(source_table, []).append((dq_issue, n_rows))
     lines = []
-    for source_table in ("users", "events", "connections", "adoptions"):
+    for source_table in ("users", "events", "connections", "adoptions", "campaign_assignments"):
+        if source_table == "campaign_assignments" and source_table not in tables:
+            continue  # the optional input, not given
         counts = dict(tables.get(source_table, []))
         total = sum(counts.values())
         clean = counts.pop("clean", 0)

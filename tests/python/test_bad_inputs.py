@@ -172,6 +172,56 @@ def test_a_csv_with_semicolons_and_upper_case_headers_reads_like_the_parquet(
         assert dq_counts(tmp_path, table) == dq_counts(world, table), table
 
 
+def test_campaign_assignments_are_read_when_there_and_bad_rows_counted(
+    world: Path, raw: Path, tmp_path: Path
+) -> None:
+    """The optional fifth input: absent, its checks count nothing (the world's build); there,
+    every row is counted, bad ones by reason; with the var false, the file is not read."""
+    assert sum(dq_counts(world, "campaign_assignments").values()) == 0
+    users = clean_users(world).user_id.tolist()
+    bot = query(
+        world, "select user_id from intermediate.int_users_validated where dq_issue = 'bot_user'"
+    ).user_id.iloc[0]
+    rows = [
+        # 20 valid assignments, both arms, and one of them again (a repeat)
+        *[("c1", user, "p1", "2026-09-01 10:00:00", "contacted") for user in users[:15]],
+        *[("c1", user, "p1", "2026-09-01 10:00:00", "HOLDOUT") for user in users[15:20]],
+        ("c1", users[0], "p1", "2026-09-02 10:00:00", "holdout"),
+        ("c1", "nobody", "p1", "2026-09-01 10:00:00", "contacted"),
+        ("c1", bot, "p1", "2026-09-01 10:00:00", "contacted"),
+        ("c1", users[21], "p1", "2026-09-01 10:00:00", "emailed"),
+        ("c1", users[22], "p1", "2031-01-01 00:00:00", "contacted"),
+        ("c1", users[23], "p1", "next week", "contacted"),
+        (None, users[24], "p1", "2026-09-01 10:00:00", "contacted"),
+        ("c2", users[25], None, "2026-09-01 10:00:00", "contacted"),
+    ]
+    columns = ["campaign_id", "user_id", "product_id", "assigned_at", "arm"]
+    pd.DataFrame(rows, columns=columns).to_parquet(raw / "campaign_assignments.parquet")
+    result = build(tmp_path, raw, *UP_TO_DATA_QUALITY)
+    assert result.returncode == 0, result.output[-5000:]
+    expected = {
+        "clean": 20,
+        "duplicate_assignment": 1,
+        "unknown_user": 1,
+        "bot_user": 1,
+        "unknown_arm": 1,
+        "future_assigned_at": 1,
+        "unparseable_assigned_at": 1,
+        "null_campaign_id": 1,
+        "null_product_id": 1,
+    }
+    counted = {k: v for k, v in dq_counts(tmp_path, "campaign_assignments").items() if v}
+    assert counted == expected
+    # targeting__campaign_assignments: false leaves the file unread
+    off = tmp_path / "off"
+    off.mkdir()
+    result = build(
+        off, raw, *UP_TO_DATA_QUALITY, extra_vars={"targeting__campaign_assignments": False}
+    )
+    assert result.returncode == 0, result.output[-5000:]
+    assert sum(dq_counts(off, "campaign_assignments").values()) == 0
+
+
 # --- full builds: the models and marts cope too ----------------------------------------
 
 

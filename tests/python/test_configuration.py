@@ -31,8 +31,19 @@ from dbt_runner import run_dbt
             {"targeting__engaged_percentile": 75},
             "var targeting__engaged_percentile is 75; set it to a number above 0 and below 1",
         ),
+        (
+            {"targeting__campaign_assignments": "maybe"},
+            "var targeting__campaign_assignments is 'maybe'; set it to auto (read",
+        ),
     ],
-    ids=["negative_horizon", "text_count", "bad_date", "product_not_a_list", "percent"],
+    ids=[
+        "negative_horizon",
+        "text_count",
+        "bad_date",
+        "product_not_a_list",
+        "percent",
+        "campaigns",
+    ],
 )
 def test_a_bad_var_fails_with_its_name_and_the_fix(
     tmp_path: Path, bad_vars: dict, message: str

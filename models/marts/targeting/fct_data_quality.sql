@@ -32,6 +32,13 @@ validated_rows as (
         dq_issue
     from {{ ref('int_adoptions_validated') }}
 
+    union all
+
+    select
+        'campaign_assignments' as source_table,
+        dq_issue
+    from {{ ref('int_campaign_assignments_validated') }}
+
 ),
 
 dq_issues as (
