@@ -48,7 +48,9 @@
     keeps the other days (fct_target_lists). DuckDB: delete+insert on the day, then the
     days more than `keep_days` before the latest are deleted; Spark: insert_overwrite of
     the day's partition (dbt-spark overwrites only the partitions the run writes), every
-    day kept, since a Parquet table has no delete. -#}
+    day kept, since a Parquet table has no delete. `dbt build --full-refresh` (after late
+    events, a changed feature var) leaves the history alone (full_refresh: false): drop
+    the table by hand to start it again. -#}
 {% macro history_by_day(day_column, keep_days) -%}
     {{- return(adapter.dispatch('history_by_day', 'targeting')(day_column, keep_days)) -}}
 {%- endmacro %}
@@ -58,10 +60,11 @@
         ~ day_column ~ ") from {{ this }}) - interval " ~ keep_days ~ " day" -%}
     {{- return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert',
         'unique_key': day_column, 'on_schema_change': 'append_new_columns',
-        'post_hook': [retention]}) -}}
+        'full_refresh': false, 'post_hook': [retention]}) -}}
 {%- endmacro %}
 
 {% macro spark__history_by_day(day_column, keep_days) -%}
     {{- return({'materialized': 'incremental', 'incremental_strategy': 'insert_overwrite',
-        'partition_by': [day_column], 'on_schema_change': 'append_new_columns'}) -}}
+        'partition_by': [day_column], 'on_schema_change': 'append_new_columns',
+        'full_refresh': false}) -}}
 {%- endmacro %}
