@@ -100,8 +100,8 @@ outcomes as (
                 and adoptions.adopted_at
                 < assignments.assigned_at + {{ minutes_interval(horizon * 1440) }}
                 and adoptions.adopted_at < data_end.as_of_date
-                then 1.0
-            else 0.0
+                then cast(1 as double)
+            else cast(0 as double)
         end as adopted,
         prior_probabilities.probability as prior_probability
 
@@ -128,7 +128,7 @@ covariates as (
         coalesce(
             prior_probability,
             avg(prior_probability) over (partition by campaign_id, product_id),
-            0.0
+            cast(0 as double)
         ) as x
 
     from outcomes
@@ -149,7 +149,7 @@ sums as (
         sum(x * adopted) as sum_xy,
         count(prior_probability) as n_with_probability,
         sum(prior_probability) as sum_prior_probability,
-        sum(case when prior_probability is not null then adopted else 0 end)
+        sum(case when prior_probability is not null then adopted else cast(0 as double) end)
             as adopters_with_probability
 
     from covariates
@@ -240,12 +240,12 @@ estimates as (
         -- the variance of y - theta x within each arm (at least 0: rounding)
         sqrt(
             greatest(
-                0.0,
+                cast(0 as double),
                 var_y_contacted - 2 * coalesce(theta, 0) * cov_xy_contacted
                 + coalesce(theta, 0) * coalesce(theta, 0) * var_x_contacted
             ) / nullif(contacted_users, 0)
             + greatest(
-                0.0,
+                cast(0 as double),
                 var_y_holdout - 2 * coalesce(theta, 0) * cov_xy_holdout
                 + coalesce(theta, 0) * coalesce(theta, 0) * var_x_holdout
             ) / nullif(holdout_users, 0)
