@@ -186,21 +186,16 @@ arms as (
         + coalesce(holdout.n_with_probability, 0) as users_with_probability,
         holdout.sum_prior_probability as holdout_expected_adopters,
         holdout.adopters_with_probability as holdout_adopters_with_probability,
-        -- within each arm: the variances of y and x and their covariance
-        (contacted.sum_y - contacted.sum_y * contacted.sum_y / nullif(contacted.n, 0))
-        / nullif(contacted.n - 1, 0) as var_y_contacted,
-        (holdout.sum_y - holdout.sum_y * holdout.sum_y / nullif(holdout.n, 0))
-        / nullif(holdout.n - 1, 0) as var_y_holdout,
-        (contacted.sum_xx - contacted.sum_x * contacted.sum_x / nullif(contacted.n, 0))
-        / nullif(contacted.n - 1, 0) as var_x_contacted,
-        (holdout.sum_xx - holdout.sum_x * holdout.sum_x / nullif(holdout.n, 0))
-        / nullif(holdout.n - 1, 0) as var_x_holdout,
-        (contacted.sum_xy - contacted.sum_x * contacted.sum_y / nullif(contacted.n, 0))
-        / nullif(contacted.n - 1, 0) as cov_xy_contacted,
-        (holdout.sum_xy - holdout.sum_x * holdout.sum_y / nullif(holdout.n, 0))
-        / nullif(holdout.n - 1, 0) as cov_xy_holdout,
-        contacted.sum_x / nullif(contacted.n, 0) as mean_x_contacted,
-        holdout.sum_x / nullif(holdout.n, 0) as mean_x_holdout,
+        -- within each arm: the variances of y and x and their covariance, the mean of x
+        {%- for arm in ['contacted', 'holdout'] %}
+            ({{ arm }}.sum_y - {{ arm }}.sum_y * {{ arm }}.sum_y / nullif({{ arm }}.n, 0))
+            / nullif({{ arm }}.n - 1, 0) as var_y_{{ arm }},
+            ({{ arm }}.sum_xx - {{ arm }}.sum_x * {{ arm }}.sum_x / nullif({{ arm }}.n, 0))
+            / nullif({{ arm }}.n - 1, 0) as var_x_{{ arm }},
+            ({{ arm }}.sum_xy - {{ arm }}.sum_x * {{ arm }}.sum_y / nullif({{ arm }}.n, 0))
+            / nullif({{ arm }}.n - 1, 0) as cov_xy_{{ arm }},
+            {{ arm }}.sum_x / nullif({{ arm }}.n, 0) as mean_x_{{ arm }},
+        {%- endfor %}
         -- over both arms: theta = cov(x, y) / var(x)
         (
             (contacted.sum_xy + holdout.sum_xy)
@@ -263,6 +258,22 @@ estimates as (
 
 ),
 
+-- the point estimates, each once
+effects as (
+
+    select
+        *,
+        contacted_rate - holdout_rate as uplift,
+        contacted_rate - holdout_rate - coalesce(theta, 0) * (mean_x_contacted - mean_x_holdout)
+            as adjusted_uplift,
+        case
+            when log_ratio_se is not null then ln(contacted_rate / holdout_rate)
+        end as log_ratio
+
+    from estimates
+
+),
+
 final as (
 
     select
@@ -279,30 +290,19 @@ final as (
         cast(holdout_users as bigint) as holdout_users,
         cast(holdout_adopters as bigint) as holdout_adopters,
         holdout_rate,
-        contacted_rate - holdout_rate as uplift,
-        contacted_rate - holdout_rate - {{ z }} * uplift_se as uplift_low,
-        contacted_rate - holdout_rate + {{ z }} * uplift_se as uplift_high,
+        uplift,
+        uplift - {{ z }} * uplift_se as uplift_low,
+        uplift + {{ z }} * uplift_se as uplift_high,
         contacted_rate / nullif(holdout_rate, 0) - 1 as relative_uplift,
-        case
-            when log_ratio_se is not null
-                then exp(ln(contacted_rate / holdout_rate) - {{ z }} * log_ratio_se) - 1
-        end as relative_uplift_low,
-        case
-            when log_ratio_se is not null
-                then exp(ln(contacted_rate / holdout_rate) + {{ z }} * log_ratio_se) - 1
-        end as relative_uplift_high,
-        (contacted_rate - holdout_rate) * contacted_users as incremental_adopters,
-        (contacted_rate - holdout_rate - {{ z }} * uplift_se) * contacted_users
-            as incremental_adopters_low,
-        (contacted_rate - holdout_rate + {{ z }} * uplift_se) * contacted_users
-            as incremental_adopters_high,
+        exp(log_ratio - {{ z }} * log_ratio_se) - 1 as relative_uplift_low,
+        exp(log_ratio + {{ z }} * log_ratio_se) - 1 as relative_uplift_high,
+        uplift * contacted_users as incremental_adopters,
+        (uplift - {{ z }} * uplift_se) * contacted_users as incremental_adopters_low,
+        (uplift + {{ z }} * uplift_se) * contacted_users as incremental_adopters_high,
         cast(users_with_probability as bigint) as users_with_probability,
-        contacted_rate - holdout_rate - coalesce(theta, 0) * (mean_x_contacted - mean_x_holdout)
-            as adjusted_uplift,
-        contacted_rate - holdout_rate - coalesce(theta, 0) * (mean_x_contacted - mean_x_holdout)
-        - {{ z }} * adjusted_uplift_se as adjusted_uplift_low,
-        contacted_rate - holdout_rate - coalesce(theta, 0) * (mean_x_contacted - mean_x_holdout)
-        + {{ z }} * adjusted_uplift_se as adjusted_uplift_high,
+        adjusted_uplift,
+        adjusted_uplift - {{ z }} * adjusted_uplift_se as adjusted_uplift_low,
+        adjusted_uplift + {{ z }} * adjusted_uplift_se as adjusted_uplift_high,
         1 - adjusted_uplift_se / nullif(uplift_se, 0) as interval_narrowing,
         holdout_expected_adopters,
         cast(holdout_adopters_with_probability as bigint) as holdout_adopters_with_probability,
@@ -314,7 +314,7 @@ final as (
         / nullif(sqrt((contacted_users + holdout_users) * {{ holdout_share }} * (1 - {{ holdout_share }})), 0)
             as sample_ratio_z
 
-    from estimates
+    from effects
 
 )
 
