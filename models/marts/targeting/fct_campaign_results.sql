@@ -3,6 +3,11 @@
 -- the uplift with its 95% interval, and the same estimate adjusted with the model's
 -- probability known before the assignment as covariate (CUPED with the prediction as
 -- covariate, "CUPAC"), which narrows the interval without moving what it estimates.
+-- The adjustment is Lin's (2013): a slope per arm, each arm's rate moved to the mean
+-- probability of both arms; with a common slope a 90/10 split can widen the interval
+-- instead. The intervals are Agresti and Caffo's: computed as if each arm had one adopter
+-- and one non-adopter more (both at the arm's mean probability), which keeps them at 95%
+-- when an arm has few adopters, as a holdout often has; the point estimates are plain.
 -- Users who had adopted the product before their assignment are left out (counted).
 -- Until the last assignment's horizon has closed the counts are partial: is_horizon_closed.
 {%- set z = 1.96 %}
@@ -157,6 +162,23 @@ sums as (
 
 ),
 
+-- for the intervals: each arm with one adopter and one non-adopter more, at its mean x
+augmented_sums as (
+
+    select
+        campaign_id,
+        product_id,
+        is_contacted,
+        n + 2 as n,
+        sum_y + 1 as sum_y,
+        sum_x + 2 * sum_x / n as sum_x,
+        sum_xx + 2 * (sum_x / n) * (sum_x / n) as sum_xx,
+        sum_xy + sum_x / n as sum_xy
+
+    from sums
+
+),
+
 campaigns as (
 
     select
@@ -186,28 +208,41 @@ arms as (
         + coalesce(holdout.n_with_probability, 0) as users_with_probability,
         holdout.sum_prior_probability as holdout_expected_adopters,
         holdout.adopters_with_probability as holdout_adopters_with_probability,
-        -- within each arm: the variances of y and x and their covariance, the mean of x
+        -- within each arm: the mean of x and the slope theta = cov(x, y) / var(x) (0 when x
+        -- does not vary); for the intervals, on the augmented arm: its size, its rate, its
+        -- slope and the variance of y - theta x (at least 0: rounding)
         {%- for arm in ['contacted', 'holdout'] %}
-            ({{ arm }}.sum_y - {{ arm }}.sum_y * {{ arm }}.sum_y / nullif({{ arm }}.n, 0))
-            / nullif({{ arm }}.n - 1, 0) as var_y_{{ arm }},
-            ({{ arm }}.sum_xx - {{ arm }}.sum_x * {{ arm }}.sum_x / nullif({{ arm }}.n, 0))
-            / nullif({{ arm }}.n - 1, 0) as var_x_{{ arm }},
-            ({{ arm }}.sum_xy - {{ arm }}.sum_x * {{ arm }}.sum_y / nullif({{ arm }}.n, 0))
-            / nullif({{ arm }}.n - 1, 0) as cov_xy_{{ arm }},
+            {%- set a = arm ~ '_augmented' %}
             {{ arm }}.sum_x / nullif({{ arm }}.n, 0) as mean_x_{{ arm }},
+            coalesce(
+                ({{ arm }}.sum_xy - {{ arm }}.sum_x * {{ arm }}.sum_y / {{ arm }}.n)
+                / nullif({{ arm }}.sum_xx - {{ arm }}.sum_x * {{ arm }}.sum_x / {{ arm }}.n, 0),
+                0
+            ) as theta_{{ arm }},
+            {{ a }}.n as n_{{ a }},
+            {{ a }}.sum_y / {{ a }}.n as rate_{{ a }},
+            coalesce(
+                ({{ a }}.sum_xy - {{ a }}.sum_x * {{ a }}.sum_y / {{ a }}.n)
+                / nullif({{ a }}.sum_xx - {{ a }}.sum_x * {{ a }}.sum_x / {{ a }}.n, 0),
+                0
+            ) as theta_{{ a }},
+            ({{ a }}.sum_y - {{ a }}.sum_y * {{ a }}.sum_y / {{ a }}.n) / ({{ a }}.n - 1)
+                as var_y_{{ arm }},
+            greatest(
+                cast(0 as double),
+                (
+                    {{ a }}.sum_y - {{ a }}.sum_y * {{ a }}.sum_y / {{ a }}.n
+                    - coalesce(
+                        ({{ a }}.sum_xy - {{ a }}.sum_x * {{ a }}.sum_y / {{ a }}.n)
+                        * ({{ a }}.sum_xy - {{ a }}.sum_x * {{ a }}.sum_y / {{ a }}.n)
+                        / nullif({{ a }}.sum_xx - {{ a }}.sum_x * {{ a }}.sum_x / {{ a }}.n, 0),
+                        0
+                    )
+                ) / ({{ a }}.n - 1)
+            ) as var_residual_{{ arm }},
         {%- endfor %}
-        -- over both arms: theta = cov(x, y) / var(x)
-        (
-            (contacted.sum_xy + holdout.sum_xy)
-            - (contacted.sum_x + holdout.sum_x) * (contacted.sum_y + holdout.sum_y)
-            / nullif(contacted.n + holdout.n, 0)
-        )
-        / nullif(
-            (contacted.sum_xx + holdout.sum_xx)
-            - (contacted.sum_x + holdout.sum_x) * (contacted.sum_x + holdout.sum_x)
-            / nullif(contacted.n + holdout.n, 0),
-            0
-        ) as theta
+        -- the mean of x over both arms, to which each arm's rate is moved
+        (contacted.sum_x + holdout.sum_x) / nullif(contacted.n + holdout.n, 0) as mean_x
 
     from campaigns
     left join sums as contacted
@@ -220,6 +255,16 @@ arms as (
             campaigns.campaign_id = holdout.campaign_id
             and campaigns.product_id = holdout.product_id
             and holdout.is_contacted = 0
+    left join augmented_sums as contacted_augmented
+        on
+            campaigns.campaign_id = contacted_augmented.campaign_id
+            and campaigns.product_id = contacted_augmented.product_id
+            and contacted_augmented.is_contacted = 1
+    left join augmented_sums as holdout_augmented
+        on
+            campaigns.campaign_id = holdout_augmented.campaign_id
+            and campaigns.product_id = holdout_augmented.product_id
+            and holdout_augmented.is_contacted = 0
 
 ),
 
@@ -230,20 +275,11 @@ estimates as (
         contacted_adopters / nullif(contacted_users, 0) as contacted_rate,
         holdout_adopters / nullif(holdout_users, 0) as holdout_rate,
         sqrt(
-            var_y_contacted / nullif(contacted_users, 0) + var_y_holdout / nullif(holdout_users, 0)
+            var_y_contacted / n_contacted_augmented + var_y_holdout / n_holdout_augmented
         ) as uplift_se,
-        -- the variance of y - theta x within each arm (at least 0: rounding)
         sqrt(
-            greatest(
-                cast(0 as double),
-                var_y_contacted - 2 * coalesce(theta, 0) * cov_xy_contacted
-                + coalesce(theta, 0) * coalesce(theta, 0) * var_x_contacted
-            ) / nullif(contacted_users, 0)
-            + greatest(
-                cast(0 as double),
-                var_y_holdout - 2 * coalesce(theta, 0) * cov_xy_holdout
-                + coalesce(theta, 0) * coalesce(theta, 0) * var_x_holdout
-            ) / nullif(holdout_users, 0)
+            var_residual_contacted / n_contacted_augmented
+            + var_residual_holdout / n_holdout_augmented
         ) as adjusted_uplift_se,
         -- the log of the rate ratio's standard error (delta method); none without adopters
         case
@@ -258,14 +294,18 @@ estimates as (
 
 ),
 
--- the point estimates, each once
+-- the point estimates and the intervals' centres, each once
 effects as (
 
     select
         *,
         contacted_rate - holdout_rate as uplift,
-        contacted_rate - holdout_rate - coalesce(theta, 0) * (mean_x_contacted - mean_x_holdout)
-            as adjusted_uplift,
+        (contacted_rate - theta_contacted * (mean_x_contacted - mean_x))
+        - (holdout_rate - theta_holdout * (mean_x_holdout - mean_x)) as adjusted_uplift,
+        rate_contacted_augmented - rate_holdout_augmented as interval_centre,
+        (rate_contacted_augmented - theta_contacted_augmented * (mean_x_contacted - mean_x))
+        - (rate_holdout_augmented - theta_holdout_augmented * (mean_x_holdout - mean_x))
+            as adjusted_interval_centre,
         case
             when log_ratio_se is not null then ln(contacted_rate / holdout_rate)
         end as log_ratio
@@ -291,18 +331,18 @@ final as (
         cast(holdout_adopters as bigint) as holdout_adopters,
         holdout_rate,
         uplift,
-        uplift - {{ z }} * uplift_se as uplift_low,
-        uplift + {{ z }} * uplift_se as uplift_high,
+        interval_centre - {{ z }} * uplift_se as uplift_low,
+        interval_centre + {{ z }} * uplift_se as uplift_high,
         contacted_rate / nullif(holdout_rate, 0) - 1 as relative_uplift,
         exp(log_ratio - {{ z }} * log_ratio_se) - 1 as relative_uplift_low,
         exp(log_ratio + {{ z }} * log_ratio_se) - 1 as relative_uplift_high,
         uplift * contacted_users as incremental_adopters,
-        (uplift - {{ z }} * uplift_se) * contacted_users as incremental_adopters_low,
-        (uplift + {{ z }} * uplift_se) * contacted_users as incremental_adopters_high,
+        (interval_centre - {{ z }} * uplift_se) * contacted_users as incremental_adopters_low,
+        (interval_centre + {{ z }} * uplift_se) * contacted_users as incremental_adopters_high,
         cast(users_with_probability as bigint) as users_with_probability,
         adjusted_uplift,
-        adjusted_uplift - {{ z }} * adjusted_uplift_se as adjusted_uplift_low,
-        adjusted_uplift + {{ z }} * adjusted_uplift_se as adjusted_uplift_high,
+        adjusted_interval_centre - {{ z }} * adjusted_uplift_se as adjusted_uplift_low,
+        adjusted_interval_centre + {{ z }} * adjusted_uplift_se as adjusted_uplift_high,
         1 - adjusted_uplift_se / nullif(uplift_se, 0) as interval_narrowing,
         holdout_expected_adopters,
         cast(holdout_adopters_with_probability as bigint) as holdout_adopters_with_probability,
