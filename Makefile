@@ -53,7 +53,8 @@ test: install $(TEST_RAW_PATH)/manifest.json
 	$(BIN)/ruff format --check .
 	rm -f $(TEST_DUCKDB_PATH) $(TEST_DUCKDB_PATH).wal  # the end-to-end test starts from nothing
 	$(TEST_DUCKDB_BUILD)
-	TARGETING_DEMO_WAREHOUSE=$(TEST_DUCKDB_PATH) $(BIN)/pytest $(PYTEST_PARALLEL)
+	TARGETING_DEMO_WAREHOUSE=$(TEST_DUCKDB_PATH) TARGETING_DEMO_RAW=$(TEST_RAW_PATH) \
+		$(BIN)/pytest $(PYTEST_PARALLEL)
 	TARGETING_DUCKDB_PATH=$(TEST_DUCKDB_PATH) $(BIN)/python -m targeting.summary
 	$(BIN)/sqlfluff lint --processes 0 models tests/singular
 

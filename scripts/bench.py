@@ -239,7 +239,7 @@ def generated_world(size: str, work: Path) -> Path:
     end_date = world_end_date().isoformat()
     manifest = base / "manifest.json"
     params = json.loads(manifest.read_text())["params"] if manifest.exists() else {}
-    wanted = {"users": users, "days": days, "end_date": end_date}
+    wanted = {"users": users, "days": days, "end_date": end_date, "campaigns": True}
     if any(params.get(name) != value for name, value in wanted.items()):
         print(f"{size}: generating {users:,} users x {days} days to {end_date} into {base}")
         shutil.rmtree(base, ignore_errors=True)

@@ -98,6 +98,9 @@ def build(world: World, data: Path) -> tuple[Path, float]:
         "seed": world.seed,
         "signal": world.signal,
         "days": world.days,
+        # no campaigns: the labels are the world's own, comparable with the runs before
+        # the demo ran campaigns (their random extra adopters dilute the lifts)
+        "campaigns": False,
     }
     current = json.loads(manifest.read_text())["params"] if manifest.exists() else {}
     if {key: current.get(key) for key in expected} != expected:

@@ -1,7 +1,8 @@
 """Seeded demo world for early-adopter targeting: ``python -m targeting.demo``.
 
-Writes the four raw input tables (users, events, connections, adoptions) plus a
-``manifest.json`` that is the ground truth for the warehouse's data-quality counts.
+Writes the four raw input tables (users, events, connections, adoptions), the optional
+fifth (campaign_assignments) and a ``manifest.json`` that is the ground truth for the
+warehouse's data-quality counts and for the campaigns' effects.
 Same arguments give byte-identical files: every random draw comes from a numpy
 generator seeded with ``(seed, role, index)`` (a fixed day or table index, never
 the clock or the memory size), and events are written day by day.
@@ -73,6 +74,25 @@ Products and adoption
     the base rate, the demographics and the taste) by ``s``: worlds where what users do
     says more or less about what they will adopt (``make bench-quality`` uses several).
 
+Campaigns
+    Three campaigns (``CAMPAIGNS``) run near the end of the window, one per product:
+    ``pro_reports_email`` (analytics_pro, 40 days before the end date, planted effect
+    0.05), ``workspace_webinar`` (team_workspace, 35 days, 0.03) and ``assistant_banner``
+    (ai_assistant, 30 days, no effect at all). Each is assigned at the start of its day
+    to a random 15% of the humans signed up before that day who have not adopted its
+    product, sent in one batch (an hour of the diurnal profile); a random 10% of them
+    are the holdout. The effect is the chance that a contacted user adopts because of
+    the campaign, on a day 1-27 days after the assignment (unless they adopted by
+    themselves first); an adoption it causes counts like any other (teammates and
+    connections feel it, and it is in the warehouse's labels). The manifest's
+    ``campaigns`` holds, per campaign, the arms (users who adopted before their
+    assignment left out, as the warehouse does), the planted effect, the adoptions it
+    caused and the true uplift within 28 days: ``effect x (1 - baseline)``, the baseline
+    being the adoption rate of the contacted users it did not act on (they are, by
+    randomization, like the holdout). A campaign whose day falls before the window, or
+    whose product is not generated, does not run; ``campaigns=False`` (``--no-campaigns``)
+    runs none. Campaigns change nothing before their day (tested).
+
 Bots
     About 0.5% of the users (at least 3) are bots: real rows in users (signed up
     before the window), no edges, no adoptions. Half browse at a human pace but every
@@ -86,9 +106,10 @@ Dirty rows
     looks clean: dirty events are copies of sampled clean events (fresh ids, times
     nudged by 1-120 s) with one field broken, duplicates are exact copies, unknown
     users have ids that appear nowhere in users. Counts are proportional to the table
-    sizes (users 0.2%, events ~0.1%, connections 0.2%, adoptions 0.5% per kind) and at
-    least 1 of each kind. Clean ``signup_at`` may precede the window; every other clean
-    timestamp lies inside it, and dirty timestamps too unless future/unparseable.
+    sizes (users 0.2%, events ~0.1%, connections 0.2%, adoptions 0.5%, campaign
+    assignments 0.2% per kind) and at least 1 of each kind. Clean ``signup_at`` may
+    precede the window; every other clean timestamp lies inside it, and dirty
+    timestamps too unless future/unparseable.
 
 Files and manifest
     ``<table>.parquet`` (zstd) or ``<table>.csv`` (header, comma, empty = null); every
@@ -97,15 +118,17 @@ Files and manifest
     plus every issue code, summing to ``rows``) and ``products`` (``adopters``: clean
     adopters, ``early_adopters``: the day-0 seeds, ``related_features``,
     ``cold_start``, ``mean_28d_adoption_rate``: adopters in ``[d, d+28)`` / humans
-    eligible at ``d``, averaged over the whole 28-day windows from the window start).
+    eligible at ``d``, averaged over the whole 28-day windows from the window start) and
+    ``campaigns`` (above). ``campaign_assignments`` is written when a campaign ran.
 
 Size and calibration (defaults: ``--users 20000 --days 270``)
-    About 3.0M events (~135 per human user plus ~8% bot traffic), 40k connections and
-    6k adoptions in 6-9 s on 2 cores. Mean 28-day adoption rates: analytics_pro ~2.1%,
-    team_workspace ~1.9%, ai_assistant ~1.5%; the cold-start ``api_access`` ends with
-    32-41 adopters (seeds 1-5, 7 and 42). Rates do not depend on the size; 1,000,000
-    users give ~150M events in ~6 minutes with a 1.5 GB peak (state is per-user numpy
-    vectors, events are generated and written one day at a time).
+    About 3.0M events (~135 per human user plus ~8% bot traffic), 40k connections, 6k
+    adoptions and 7k campaign assignments in 4-9 s on 2 cores. Mean 28-day adoption
+    rates: analytics_pro ~2.2%, team_workspace ~1.8%, ai_assistant ~1.4%; the cold-start
+    ``api_access`` ends with 34-43 adopters (seeds 1-5, 7 and 42). Rates do not depend
+    on the size; 1,000,000 users give ~150M events in ~6 minutes with a 1.5 GB peak
+    (state is per-user numpy vectors, events are generated and written one day at a
+    time).
 """
 
 from __future__ import annotations
@@ -375,11 +398,48 @@ ISSUE_CODES: dict[str, tuple[str, ...]] = {
         "duplicate_adoption",
         "unknown_user",
     ),
+    "campaign_assignments": (
+        "null_campaign_id",
+        "null_user_id",
+        "null_product_id",
+        "null_assigned_at",
+        "unparseable_assigned_at",
+        "future_assigned_at",
+        "unknown_arm",
+        "duplicate_assignment",
+        "unknown_user",
+        "bot_user",
+    ),
 }
 TABLES = ("users", "events", "connections", "adoptions")
+# The optional fifth input, written when at least one campaign ran.
+CAMPAIGN_TABLE = "campaign_assignments"
+UNKNOWN_ARMS = ("control", "treatment", "email", "variant_b")
+
+
+@dataclass(frozen=True)
+class CampaignPlan:
+    """One campaign of the demo world: who it reaches, when, and its planted effect."""
+
+    campaign_id: str
+    product_id: str
+    days_before_end: int  # assigned on the day this many days before the end date
+    audience_share: float  # of the users eligible for the product that day
+    effect: float  # chance that the campaign makes a contacted user adopt
+
+
+CAMPAIGNS: tuple[CampaignPlan, ...] = (
+    CampaignPlan("pro_reports_email", "analytics_pro", 40, 0.15, 0.05),
+    CampaignPlan("workspace_webinar", "team_workspace", 35, 0.15, 0.03),
+    CampaignPlan("assistant_banner", "ai_assistant", 30, 0.15, 0.0),
+)
+CAMPAIGN_HOLDOUT_SHARE = 0.1
+CAMPAIGN_HORIZON_DAYS = 28  # the warehouse's default label horizon
+CAMPAIGN_RESPONSE_DAYS = 27  # a responding user adopts 1-27 days after the assignment day
+DIRTY_CAMPAIGN_RATE = 0.002
 
 # Random-stream roles: every generator is seeded with (seed, role, index).
-ROLE_USERS, ROLE_EDGES, ROLE_SEEDS, ROLE_BOTS, ROLE_DAY, ROLE_DIRTY = range(6)
+ROLE_USERS, ROLE_EDGES, ROLE_SEEDS, ROLE_BOTS, ROLE_DAY, ROLE_DIRTY, ROLE_CAMPAIGN = range(7)
 
 
 @dataclass(frozen=True)
@@ -509,6 +569,15 @@ CONNECTION_SCHEMA = pa.schema(
 )
 ADOPTION_SCHEMA = pa.schema(
     [("user_id", pa.string()), ("product_id", pa.string()), ("adopted_at", pa.string())]
+)
+CAMPAIGN_SCHEMA = pa.schema(
+    [
+        ("campaign_id", pa.string()),
+        ("user_id", pa.string()),
+        ("product_id", pa.string()),
+        ("assigned_at", pa.string()),
+        ("arm", pa.string()),
+    ]
 )
 EVENT_FIELDS = ("event_id", "user", "ts", "type", "item", "duration", "scroll", "revenue")
 EVENT_FIELDS += ("device", "ua")
@@ -1151,6 +1220,47 @@ def _early_adopters(
 
 
 @dataclass
+class _CampaignRun:
+    """A campaign as it ran: its users (sorted), their arm and assignment time, and who
+    it makes adopt when (``responds``: contacted users it acts on, on ``respond_ts``)."""
+
+    plan: CampaignPlan
+    product: int  # index in the catalog
+    users: np.ndarray
+    holdout: np.ndarray
+    assigned_ts: np.ndarray
+    responds: np.ndarray
+    respond_ts: np.ndarray
+    adopted_by_campaign: np.ndarray
+
+
+def _assign_campaign(
+    seed: int,
+    index: int,
+    plan: CampaignPlan,
+    product: int,
+    eligible: np.ndarray,
+    day: int,
+    start_ts: int,
+) -> _CampaignRun:
+    """Draw a campaign's audience among ``eligible`` users on ``day``, split it into arms
+    (a random holdout) and draw which contacted users it acts on, and when."""
+    rng = _rng(seed, ROLE_CAMPAIGN, index)
+    size = round(plan.audience_share * len(eligible))
+    users = np.sort(rng.choice(eligible, size=size, replace=False))
+    holdout = rng.random(size) < CAMPAIGN_HOLDOUT_SHARE
+    # sent in one batch: an hour of the diurnal profile, a second of it per user
+    send = int(_time_of_day(rng, 1)[0]) // 3600 * 3600
+    assigned_ts = start_ts + day * DAY_S + send + rng.integers(0, 3600, size=size)
+    responds = ~holdout & (rng.random(size) < plan.effect)
+    respond_day = day + rng.integers(1, CAMPAIGN_RESPONSE_DAYS + 1, size=size)
+    respond_ts = start_ts + respond_day * DAY_S + _time_of_day(rng, size)
+    return _CampaignRun(
+        plan, product, users, holdout, assigned_ts, responds, respond_ts, np.zeros(size, bool)
+    )
+
+
+@dataclass
 class _Simulation:
     """What the day loop leaves behind."""
 
@@ -1160,6 +1270,7 @@ class _Simulation:
     clean_events: int
     bot_events: int
     next_event_id: int
+    campaigns: list[_CampaignRun]
 
 
 def _simulate(
@@ -1172,8 +1283,13 @@ def _simulate(
     pool_size: int,
     writer: _TableWriter,
     signal: float = 1.0,
+    campaigns: Sequence[CampaignPlan] = (),
 ) -> _Simulation:
-    """Run the day loop: adoption hazard from yesterday's state, then today's events."""
+    """Run the day loop: adoption hazard from yesterday's state, then today's events.
+
+    Each campaign is assigned at the start of its day, among the humans signed up before
+    it who have not adopted its product; the users it acts on adopt on their response
+    day unless they adopted by themselves first."""
     n, n_products = pop.n, len(catalog)
     human = pop.bot_kind == 0
     # the behavioral and social coefficients, scaled by the signal (x 1.0 changes no bit)
@@ -1221,10 +1337,18 @@ def _simulate(
     }
     pool_keys = np.zeros(0)
     next_id, clean_events, bot_events = 1, 0, 0
+    product_index = {product.product_id: k for k, product in enumerate(catalog)}
+    campaign_day = [days - plan.days_before_end for plan in campaigns]
+    runs: list[_CampaignRun] = []
 
     for d in range(days):
         rng = _rng(seed, ROLE_DAY, d)
         day_start = start_ts + d * DAY_S
+        for c, plan in enumerate(campaigns):
+            if campaign_day[c] == d:
+                k = product_index[plan.product_id]
+                eligible = np.flatnonzero(human & (pop.signup_day < d) & ~adopted[k])
+                runs.append(_assign_campaign(seed, c, plan, k, eligible, d, start_ts))
 
         # 1. Adoption today from the state at the end of yesterday.
         new = [users if d == 0 else np.zeros(0, dtype=np.int64) for users in early]
@@ -1249,6 +1373,20 @@ def _simulate(
             adopted[k, hit] = True
             adopt_ts[k, hit] = day_start + _time_of_day(rng, len(hit))
             new[k] = np.concatenate([new[k], hit])
+            # the campaigns' responses today, of users who have not adopted by themselves
+            for run in runs:
+                if run.product != k:
+                    continue
+                due = np.flatnonzero(
+                    run.responds
+                    & (run.respond_ts >= day_start)
+                    & (run.respond_ts < day_start + DAY_S)
+                    & ~adopted[k, run.users]
+                )
+                adopted[k, run.users[due]] = True
+                adopt_ts[k, run.users[due]] = run.respond_ts[due]
+                run.adopted_by_campaign[due] = True
+                new[k] = np.concatenate([new[k], run.users[due]])
 
         # 2. Today's events, in time order, ids in that order.
         batch = _concat(
@@ -1303,7 +1441,7 @@ def _simulate(
             np.add.at(adopter_links[k], edge_a[today], adopted[k, edge_b[today]])
             np.add.at(adopter_links[k], edge_b[today], adopted[k, edge_a[today]])
 
-    return _Simulation(adopt_ts, early, pool, clean_events, bot_events, next_id)
+    return _Simulation(adopt_ts, early, pool, clean_events, bot_events, next_id, runs)
 
 
 # --- Dirty rows -------------------------------------------------------------------------
@@ -1547,6 +1685,93 @@ def _dirty_adoptions(
     return table, counts, k
 
 
+def _campaign_table(runs: Sequence[_CampaignRun], pop: _Population) -> pa.Table:
+    """The clean assignment rows: campaign by campaign, in assignment-time order."""
+    parts = []
+    for run in runs:
+        order = np.lexsort((run.users, run.assigned_ts))
+        n = len(order)
+        parts.append(
+            pa.Table.from_arrays(
+                [
+                    pa.array([run.plan.campaign_id] * n, type=pa.string()),
+                    _lookup(pop.ids, run.users[order]),
+                    pa.array([run.plan.product_id] * n, type=pa.string()),
+                    _format_ts(run.assigned_ts[order]),
+                    pa.array(np.where(run.holdout[order], "holdout", "contacted"), pa.string()),
+                ],
+                schema=CAMPAIGN_SCHEMA,
+            )
+        )
+    return pa.concat_tables(parts)
+
+
+def _dirty_campaigns(
+    rng: np.random.Generator, pop: _Population, clean: pa.Table, first_unknown: int, end_ts: int
+) -> tuple[pa.Table, dict[str, int], int]:
+    """Dirty assignment rows, each a copy of a clean row with one thing wrong; counts;
+    unknown ids used."""
+    k = _dirty_count(DIRTY_CAMPAIGN_RATE, clean.num_rows)
+    columns = {name: clean.column(name).to_pylist() for name in CAMPAIGN_SCHEMA.names}
+    kinds = ISSUE_CODES[CAMPAIGN_TABLE]
+    picked = rng.choice(clean.num_rows, size=k * len(kinds), replace=False)
+    bots = np.flatnonzero(pop.bot_kind > 0)
+    campaigns = sorted(set(columns["campaign_id"]))
+    counts = dict.fromkeys(kinds, k)
+    # a bot is assigned once per campaign at most (again would be a duplicate first)
+    counts["bot_user"] = min(k, len(bots) * len(campaigns))
+    rows: dict[str, list[str | None]] = {name: [] for name in CAMPAIGN_SCHEMA.names}
+    for j, kind in enumerate(kinds):
+        for m, i in enumerate(picked[j * k : j * k + counts[kind]]):
+            row = {name: columns[name][i] for name in CAMPAIGN_SCHEMA.names}
+            if kind.startswith("null_"):
+                row[kind.removeprefix("null_")] = None
+            elif kind == "unparseable_assigned_at":
+                row["assigned_at"] = _unparseable(rng, 1)[0]
+            elif kind == "future_assigned_at":
+                row["assigned_at"] = _format_ts(_future_ts(rng, end_ts, 1)).to_pylist()[0]
+            elif kind == "unknown_arm":
+                row["arm"] = UNKNOWN_ARMS[rng.integers(len(UNKNOWN_ARMS))]
+            elif kind == "unknown_user":
+                row["user_id"] = _user_id(first_unknown + m)
+            elif kind == "bot_user":
+                row["campaign_id"] = campaigns[m % len(campaigns)]
+                row["user_id"] = pop.ids[int(bots[m // len(campaigns)])].as_py()
+            # duplicate_assignment: the row again, as it is
+            for name, value in row.items():
+                rows[name].append(value)
+    table = pa.Table.from_pydict(rows, schema=CAMPAIGN_SCHEMA)
+    return table.take(rng.permutation(table.num_rows)), counts, k
+
+
+def _campaign_truth(run: _CampaignRun, adopt_ts: np.ndarray, end_ts: int) -> dict[str, Any]:
+    """What a campaign did, as its manifest entry: the planted effect and the uplift it
+    makes on the contacted users' adoption within the horizon (users who adopted before
+    their assignment left out, as the warehouse does).
+
+    A responding user adopts because of the campaign unless they would have adopted
+    within the horizon by themselves; so the true uplift is ``effect x (1 - baseline)``,
+    the baseline being the adoption rate of the contacted users it did not act on (by
+    randomization the same as the holdout's, measured on ten times more users)."""
+    ts = adopt_ts[run.product, run.users]
+    counted = ~((ts >= 0) & (ts < run.assigned_ts))
+    within = (ts >= run.assigned_ts) & (ts < run.assigned_ts + CAMPAIGN_HORIZON_DAYS * DAY_S)
+    within &= ts < end_ts
+    untouched = counted & ~run.holdout & ~run.responds
+    baseline = float(within[untouched].mean()) if untouched.any() else 0.0
+    assigned_on = dt.date(1970, 1, 1) + dt.timedelta(days=int(run.assigned_ts.min()) // DAY_S)
+    return {
+        "product_id": run.plan.product_id,
+        "assigned_on": assigned_on.isoformat(),
+        "contacted": int((counted & ~run.holdout).sum()),
+        "holdout": int((counted & run.holdout).sum()),
+        "planted_effect": run.plan.effect,
+        "adopted_because_of_campaign": int(run.adopted_by_campaign.sum()),
+        "baseline_rate": round(baseline, 6),
+        "true_uplift": round(run.plan.effect * (1 - baseline), 6),
+    }
+
+
 # --- Orchestration ----------------------------------------------------------------------
 def _validate(users: int, days: int, products: int, seed: int, fmt: str, end_date: str) -> dt.date:
     """Check the arguments; return the parsed end date."""
@@ -1589,13 +1814,15 @@ def generate(
     fmt: str = "parquet",
     end_date: str = DEFAULT_END_DATE,
     signal: float = 1.0,
+    campaigns: bool = True,
 ) -> dict[str, Any]:
     """Generate the demo world into ``out_dir``; return (and write) its manifest.
 
     ``signal`` scales every behavioral and social term of the adoption hazard (the
     ``B_*`` coefficients and the sweet spot): 1 is the world described above, 0.5 a world
     where what users do says half as much, 1.5 one where it says more. Demographics and
-    the unobserved taste stay as they are."""
+    the unobserved taste stay as they are. ``campaigns`` False runs no campaign (no fifth
+    file): the world as it was before anyone used a target list."""
     end = _validate(users, days, products, seed, fmt, end_date)
     if not 0 <= signal <= 3:
         raise ValueError(f"signal must be between 0 and 3, got {signal}")
@@ -1613,7 +1840,15 @@ def generate(
     per_kind = _dirty_count(DIRTY_EVENTS_PER_USER, users)
     kinds = len(ISSUE_CODES["events"]) - 1
     events = _TableWriter(out / files["events"], EVENT_SCHEMA, fmt)
-    sim = _simulate(seed, pop, edges, catalog, days, start_ts, per_kind * kinds, events, signal)
+    in_catalog = {product.product_id for product in catalog}
+    plans = [
+        plan
+        for plan in (CAMPAIGNS if campaigns else ())
+        if plan.product_id in in_catalog and plan.days_before_end < days
+    ]
+    sim = _simulate(
+        seed, pop, edges, catalog, days, start_ts, per_kind * kinds, events, signal, plans
+    )
 
     user_rows, user_issues, fresh_ids = _dirty_users(dirty_rng, pop, end_ts)
     n_bots = int((pop.bot_kind > 0).sum())
@@ -1659,6 +1894,19 @@ def generate(
     rows["adoptions"] = _write_table(
         out / files["adoptions"], pa.concat_tables([clean_adoptions, adoption_rows]), fmt
     )
+    tables = TABLES
+    if sim.campaigns:
+        tables += (CAMPAIGN_TABLE,)
+        files[CAMPAIGN_TABLE] = f"{CAMPAIGN_TABLE}.{fmt}"
+        clean_assignments = _campaign_table(sim.campaigns, pop)
+        campaign_rows, campaign_issues, _ = _dirty_campaigns(
+            dirty_rng, pop, clean_assignments, unknown, end_ts
+        )
+        rows[CAMPAIGN_TABLE] = _write_table(
+            out / files[CAMPAIGN_TABLE],
+            pa.concat_tables([clean_assignments, campaign_rows]),
+            fmt,
+        )
 
     humans = pop.bot_kind == 0
     clean_counts = {
@@ -1673,6 +1921,9 @@ def generate(
         "connections": edge_issues,
         "adoptions": adoption_issues,
     }
+    if sim.campaigns:
+        clean_counts[CAMPAIGN_TABLE] = clean_assignments.num_rows
+        issues[CAMPAIGN_TABLE] = campaign_issues
     manifest: dict[str, Any] = {
         "generator": "targeting.demo",
         "params": {
@@ -1684,13 +1935,14 @@ def generate(
             "end_date": end.isoformat(),
             "start_date": start.isoformat(),
             "signal": signal,
+            "campaigns": campaigns,
         },
         "files": files,
         "rows": rows,
         "dq_issues": {
             table: {"clean": clean_counts[table]}
             | {code: issues[table][code] for code in ISSUE_CODES[table]}
-            for table in TABLES
+            for table in tables
         },
         "products": {
             product.product_id: {
@@ -1704,8 +1956,12 @@ def generate(
             }
             for k, product in enumerate(catalog)
         },
+        "campaigns": {
+            run.plan.campaign_id: _campaign_truth(run, sim.adopt_ts, end_ts)
+            for run in sim.campaigns
+        },
     }
-    for table in TABLES:
+    for table in tables:
         if sum(manifest["dq_issues"][table].values()) != rows[table]:
             raise RuntimeError(f"{table}: clean + issues does not add up to the rows written")
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -1715,7 +1971,7 @@ def generate(
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m targeting.demo",
-        description="Generate the seeded demo world (four raw tables + manifest.json).",
+        description="Generate the seeded demo world (the raw tables + manifest.json).",
     )
     parser.add_argument("--users", type=int, default=20_000, help="users (default 20000)")
     parser.add_argument("--days", type=int, default=270, help="days in the window (default 270)")
@@ -1731,6 +1987,12 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=1.0,
         help="strength of the behavioral and social signal, 0-3 (default 1)",
+    )
+    parser.add_argument(
+        "--campaigns",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="run the demo campaigns and write their assignments (default: yes)",
     )
     parser.add_argument("--out", default="data/raw", help="output folder (default data/raw)")
     parser.add_argument("--format", default="parquet", help="parquet (default) or csv")
@@ -1757,6 +2019,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             fmt=args.format,
             end_date=args.end_date,
             signal=args.signal,
+            campaigns=args.campaigns,
         )
     except ValueError as error:
         parser.error(str(error))

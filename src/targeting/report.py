@@ -3,7 +3,8 @@
 ``python -m targeting.report [warehouse] [output]`` (defaults: ``$TARGETING_DUCKDB_PATH``
 or ``targeting.duckdb``, and ``reports/lift_report.html``). Per product: the cumulative
 gains curve of every fitted model against a random list, the champion's decile lift, the
-model comparison, the top of the target list and the drifted features. It reads only
+model comparison, the top of the target list and the drifted features; then what each
+campaign did against its holdout (uplift with its intervals). It reads only
 ``marts.*``, through a read-only connection, and embeds its charts as PNG images, so the
 file can be mailed or opened anywhere.
 """
@@ -69,6 +70,9 @@ def load(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
         "drift": con.execute(
             "select * from marts.fct_feature_drift order by product_id, psi desc nulls last"
         ).df(),
+        "campaigns": con.execute(
+            "select * from marts.fct_campaign_results order by first_assigned_at, campaign_id"
+        ).df(),
     }
 
 
@@ -112,6 +116,114 @@ def lift_chart(deciles: pd.DataFrame, model_name: str) -> str:
     ax.set_title(f"Decile lift, {model_name}")
     ax.legend(fontsize=8)
     return _png(fig)
+
+
+def uplift_chart(campaigns: pd.DataFrame) -> str:
+    """Each campaign's uplift and adjusted uplift with their 95% intervals, as a PNG."""
+    fig, ax = plt.subplots(figsize=(7.5, 0.9 + 0.6 * len(campaigns)))
+    labels = [f"{c.campaign_id} ({c.product_id})" for c in campaigns.itertuples()]
+    y = range(len(campaigns))
+    for offset, name, color in ((-0.12, "uplift", "#4a6f9f"), (0.12, "adjusted_uplift", "#4a8f4a")):
+        points = campaigns[name].fillna(0.0)
+        ax.errorbar(
+            points,
+            [i + offset for i in y],
+            xerr=[
+                (points - campaigns[f"{name}_low"]).fillna(0.0),
+                (campaigns[f"{name}_high"] - points).fillna(0.0),
+            ],
+            fmt="o",
+            color=color,
+            capsize=3,
+            label=name.replace("_", " ") + ", 95% interval",
+        )
+    ax.axvline(0.0, color="grey", linestyle="--")
+    ax.set_yticks(list(y), labels)
+    ax.invert_yaxis()
+    ax.set_xlabel("adoption rate, contacted - holdout")
+    ax.set_title("What each campaign added")
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=8, loc="best")
+    return _png(fig)
+
+
+def campaign_section(campaigns: pd.DataFrame) -> str:
+    """What each campaign did: a chart of the uplifts and a table, partial ones flagged."""
+    parts = ["<h2>Campaigns, against their holdout</h2>"]
+    if campaigns.empty:
+        parts.append(
+            '<p class="note">No campaign results: bring the assignments of a campaign back as '
+            'the campaign_assignments input (README, "Measuring a campaign").</p>'
+        )
+        return "\n".join(parts)
+    parts.append(
+        '<p class="note">Per campaign and product: adopters within the label horizon after '
+        "each user's assignment, in the contacted arm and in the holdout; the uplift is the "
+        "difference of their rates, adjusted: the same with the model's probability known "
+        "before the assignment as covariate (a narrower interval when it predicts adoption)."
+        "</p>"
+    )
+    open_ = campaigns[~campaigns["is_horizon_closed"]]
+    if len(open_):
+        parts.append(
+            f'<p class="flag">{len(open_)} campaign(s) still inside their horizon: their counts '
+            "are partial (" + ", ".join(html.escape(c) for c in open_["campaign_id"]) + ").</p>"
+        )
+    mismatch = campaigns[campaigns["has_sample_ratio_mismatch"]]
+    if len(mismatch):
+        parts.append(
+            f'<p class="flag">Sample-ratio mismatch in {len(mismatch)} campaign(s): the holdout '
+            "is not the share the lists assign, so the arms may not be comparable ("
+            + ", ".join(html.escape(c) for c in mismatch["campaign_id"])
+            + ").</p>"
+        )
+    parts.append(
+        f'<div class="charts"><img alt="campaign uplift" src="{uplift_chart(campaigns)}"></div>'
+    )
+    table = campaigns.assign(
+        assigned=campaigns["first_assigned_at"].dt.strftime("%Y-%m-%d"),
+        uplift_95=[_interval(c.uplift_low, c.uplift_high) for c in campaigns.itertuples()],
+        adjusted_95=[
+            _interval(c.adjusted_uplift_low, c.adjusted_uplift_high) for c in campaigns.itertuples()
+        ],
+        incremental_95=[
+            _interval(c.incremental_adopters_low, c.incremental_adopters_high, ".0f")
+            for c in campaigns.itertuples()
+        ],
+    )[
+        [
+            "campaign_id",
+            "product_id",
+            "assigned",
+            "is_horizon_closed",
+            "contacted_users",
+            "contacted_rate",
+            "holdout_users",
+            "holdout_rate",
+            "uplift",
+            "uplift_95",
+            "adjusted_uplift",
+            "adjusted_95",
+            "interval_narrowing",
+            "incremental_adopters",
+            "incremental_95",
+            "holdout_expected_to_realized",
+            "sample_ratio_z",
+        ]
+    ]
+    parts.append(
+        _table(
+            table,
+            {"campaign_id", "product_id", "assigned", "uplift_95", "adjusted_95", "incremental_95"},
+        )
+    )
+    return "\n".join(parts)
+
+
+def _interval(low: float, high: float, spec: str = ".4f") -> str:
+    if pd.isna(low) or pd.isna(high):
+        return ""
+    return f"{low:{spec}} to {high:{spec}}"
 
 
 def _png(fig: plt.Figure) -> str:
@@ -250,14 +362,16 @@ def render(marts: dict[str, pd.DataFrame], source: str) -> str:
     products = sorted(marts["evaluation"]["product_id"].unique())
     sections = [product_section(product_id, marts) for product_id in products]
     body = "\n".join(sections) or "<p>No product in marts.fct_model_evaluation.</p>"
+    body += "\n" + campaign_section(marts["campaigns"])
     return (
         "<!DOCTYPE html><html><head><meta charset='utf-8'>"
         "<title>Targeting: lift report</title>"
         f"<style>{CSS}</style></head><body>"
         "<h1>Who to target next, and how much better than random</h1>"
         f'<p class="note">From {html.escape(source)}: marts fct_model_evaluation, '
-        "fct_decile_lift, fct_ranked_targets, fct_feature_drift. Every figure is measured on "
-        "the out-of-time test snapshot, which no model saw while fitting.</p>"
+        "fct_decile_lift, fct_ranked_targets, fct_feature_drift, fct_campaign_results. Every "
+        "model figure is measured on the out-of-time test snapshot, which no model saw while "
+        "fitting.</p>"
         f"{body}</body></html>"
     )
 

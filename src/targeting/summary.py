@@ -35,7 +35,7 @@ def data_quality_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
         clean = counts.pop("clean", 0)
         issues = ", ".join(f"{issue} {n:,}" for issue, n in counts.items()) or "none"
         lines.append(
-            f"  {source_table:<12} {total:>12,} rows, {clean:>12,} clean; quarantined: {issues}"
+            f"  {source_table:<20} {total:>10,} rows, {clean:>10,} clean; quarantined: {issues}"
         )
     return lines
 
@@ -82,18 +82,79 @@ def model_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
     return lines or ["  no product has a fitted model (see ml.ml_propensity_models.status_reason)"]
 
 
+def campaign_lines(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """One line per campaign and product: the arms' adoption rates, the uplift and the
+    adjusted uplift in percentage points with their 95% intervals, the incremental
+    adopters; flagged when the horizon is still open or the arms' ratio is off. None
+    without campaign input."""
+    rows = con.execute(
+        """
+        select campaign_id, product_id, contacted_users, contacted_rate, holdout_users,
+            holdout_rate, uplift, uplift_low, uplift_high, adjusted_uplift,
+            adjusted_uplift_low, adjusted_uplift_high, incremental_adopters,
+            is_horizon_closed, has_sample_ratio_mismatch
+        from marts.fct_campaign_results
+        order by first_assigned_at, campaign_id, product_id
+        """
+    ).fetchall()
+    lines = []
+    for (
+        campaign,
+        product,
+        n_contacted,
+        contacted_rate,
+        n_holdout,
+        holdout_rate,
+        uplift,
+        low,
+        high,
+        adjusted,
+        adjusted_low,
+        adjusted_high,
+        incremental,
+        closed,
+        mismatch,
+    ) in rows:
+        flags = ("" if closed else "; partial: the horizon is still open") + (
+            "; sample-ratio mismatch: the arms may not be comparable" if mismatch else ""
+        )
+        lines.append(
+            f"  {campaign:<20} {product:<16} {n_contacted:,} contacted {_rate(contacted_rate)}"
+            f" vs {n_holdout:,} holdout {_rate(holdout_rate)}: uplift {_points(uplift)} pts"
+            f" (95% {_points(low)} to {_points(high)}), adjusted {_points(adjusted)}"
+            f" ({_points(adjusted_low)} to {_points(adjusted_high)});"
+            f" {_points(incremental, 1, 0)} incremental adopters{flags}"
+        )
+    return lines
+
+
+def _rate(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2%}"
+
+
+def _points(value: float | None, scale: float = 100, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value * scale:+.{digits}f}"
+
+
 def _metric(value: float | None, unit: str = "") -> str:
     return "  n/a" if value is None else f"{value:.3f}{unit}" if not unit else f"{value:.2f}{unit}"
 
 
 def summarize(con: duckdb.DuckDBPyConnection) -> str:
     """The summary text for a built warehouse."""
+    campaigns = campaign_lines(con)
     return "\n".join(
         [
             "Data quality (marts.fct_data_quality):",
             *data_quality_lines(con),
             "Propensity models, out-of-time test (marts.fct_model_evaluation):",
             *model_lines(con),
+            *(
+                ["Campaigns against their holdout (marts.fct_campaign_results):"]
+                if campaigns
+                else []
+            ),
+            *campaigns,
         ]
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -47,3 +48,14 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = run_dbt("build", work_dir, work_dir / "raw", unit_tests=True)
     assert result.returncode == 0, result.output[-5000:]
     return work_dir / "warehouse.duckdb"
+
+
+@pytest.fixture(scope="session")
+def demo_manifest(demo_warehouse: Path) -> dict:
+    """The generator's manifest of the demo world behind ``demo_warehouse``: in
+    TARGETING_DEMO_RAW when make test built it, else next to the warehouse built here."""
+    given = os.environ.get("TARGETING_DEMO_RAW")
+    if os.environ.get("TARGETING_DEMO_WAREHOUSE"):
+        assert given, "TARGETING_DEMO_WAREHOUSE is set: set TARGETING_DEMO_RAW to its raw folder"
+    raw = Path(given) if given else demo_warehouse.parent / "raw"
+    return json.loads((raw / "manifest.json").read_text())

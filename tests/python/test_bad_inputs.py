@@ -20,7 +20,8 @@ from dbt_runner import run_dbt
 
 from targeting.demo import generate
 
-WORLD = {"users": 600, "days": 100, "seed": 23, "end_date": "2026-10-31"}
+# no campaigns: the campaign case below adds its own file
+WORLD = {"users": 600, "days": 100, "seed": 23, "end_date": "2026-10-31", "campaigns": False}
 UP_TO_DATA_QUALITY = ("--select", "+fct_data_quality", "--indirect-selection", "cautious")
 
 

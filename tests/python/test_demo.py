@@ -31,6 +31,7 @@ NUMERIC = {
     },
     "connections": {},
     "adoptions": {},
+    "campaign_assignments": {},
 }
 
 
@@ -40,7 +41,8 @@ def _bot_patterns() -> list[str]:
 
 
 def _connect(out: Path, manifest: dict[str, Any]) -> duckdb.DuckDBPyConnection:
-    """Typed views users/events/connections/adoptions over the written files."""
+    """Typed views users/events/connections/adoptions (and campaign_assignments) over the
+    written files."""
     con = duckdb.connect()
     for table, name in manifest["files"].items():
         path = out / name
@@ -56,6 +58,7 @@ def _connect(out: Path, manifest: dict[str, Any]) -> duckdb.DuckDBPyConnection:
 
 def _recount(con: duckdb.DuckDBPyConnection, end_date: str) -> dict[str, dict[str, int]]:
     """Flag every row with the first issue that applies, as the warehouse rules say."""
+    tables = {name for (name,) in con.execute("SELECT view_name FROM duckdb_views()").fetchall()}
     bot_ua = " OR ".join(f"contains(lower(user_agent), '{p}')" for p in _bot_patterns())
     cutoff = f"TIMESTAMP '{end_date}'"
     con.execute(f"""
@@ -158,8 +161,37 @@ def _recount(con: duckdb.DuckDBPyConnection, end_date: str) -> dict[str, dict[st
                     THEN 'unknown_user'
                 ELSE 'clean' END AS code, count(*) AS n
             FROM d GROUP BY 1""",
+        "campaign_assignments": f"""
+            WITH r AS (
+                SELECT *, try_strptime(assigned_at, '{TS}') AS ts FROM campaign_assignments
+            ), s AS (
+                SELECT *, CASE
+                    WHEN campaign_id IS NULL THEN 'null_campaign_id'
+                    WHEN user_id IS NULL THEN 'null_user_id'
+                    WHEN product_id IS NULL THEN 'null_product_id'
+                    WHEN assigned_at IS NULL THEN 'null_assigned_at'
+                    WHEN ts IS NULL THEN 'unparseable_assigned_at'
+                    WHEN ts >= {cutoff} THEN 'future_assigned_at'
+                    WHEN lower(arm) NOT IN ('contacted', 'holdout') OR arm IS NULL
+                        THEN 'unknown_arm' END AS early_code
+                FROM r
+            ), d AS (
+                SELECT *, CASE WHEN early_code IS NULL THEN row_number() OVER (
+                    PARTITION BY early_code, campaign_id, user_id ORDER BY ts) END AS rn
+                FROM s
+            )
+            SELECT CASE
+                WHEN early_code IS NOT NULL THEN early_code
+                WHEN rn > 1 THEN 'duplicate_assignment'
+                WHEN user_id NOT IN (SELECT user_id FROM users WHERE user_id IS NOT NULL)
+                    THEN 'unknown_user'
+                WHEN user_id IN (SELECT user_id FROM bots) THEN 'bot_user'
+                ELSE 'clean' END AS code, count(*) AS n
+            FROM d GROUP BY 1""",
     }
-    return {table: dict(con.execute(q).fetchall()) for table, q in queries.items()}
+    return {
+        table: dict(con.execute(q).fetchall()) for table, q in queries.items() if table in tables
+    }
 
 
 def _clean_views(con: duckdb.DuckDBPyConnection, end_date: str) -> None:
@@ -224,7 +256,8 @@ def test_same_seed_gives_identical_files_and_other_seed_differs(tmp_path: Path) 
     demo.generate(tmp_path / "b", seed=3, **args)
     demo.generate(tmp_path / "c", seed=4, **args)
     names = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert names == sorted([*(f"{t}.parquet" for t in demo.TABLES), "manifest.json"])
+    tables = [*demo.TABLES, demo.CAMPAIGN_TABLE]
+    assert names == sorted([*(f"{t}.parquet" for t in tables), "manifest.json"])
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     for name in names:
@@ -256,7 +289,8 @@ def test_csv_and_parquet_hold_the_same_rows(small: dict[str, tuple[Path, dict[st
     assert p_manifest["dq_issues"] == c_manifest["dq_issues"]
     assert p_manifest["products"] == c_manifest["products"]
     p_con, c_con = _connect(p_out, p_manifest), _connect(c_out, c_manifest)
-    for table in demo.TABLES:
+    assert demo.CAMPAIGN_TABLE in p_manifest["files"]
+    for table in p_manifest["files"]:
         p_rows = p_con.execute(f"SELECT * FROM {table}").fetchall()
         c_rows = c_con.execute(f"SELECT * FROM {table}").fetchall()
         assert p_rows == c_rows, table
@@ -269,7 +303,9 @@ def test_manifest_counts_match_an_independent_recount(
     out, manifest = small[fmt]
     con = _connect(out, manifest)
     counts = _recount(con, manifest["params"]["end_date"])
-    for table in demo.TABLES:
+    tables = [*demo.TABLES, demo.CAMPAIGN_TABLE]
+    assert list(manifest["dq_issues"]) == tables
+    for table in tables:
         expected = manifest["dq_issues"][table]
         assert list(expected) == ["clean", *demo.ISSUE_CODES[table]]
         assert all(n >= 1 for n in expected.values()), table
@@ -277,7 +313,7 @@ def test_manifest_counts_match_an_independent_recount(
         assert counts[table] == expected, table
         (rows,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
         assert rows == manifest["rows"][table]
-    assert manifest["files"] == {t: f"{t}.{fmt}" for t in demo.TABLES}
+    assert manifest["files"] == {t: f"{t}.{fmt}" for t in tables}
     assert json.loads((out / "manifest.json").read_text()) == manifest
 
 
@@ -342,6 +378,80 @@ def test_clean_rows_follow_the_world_rules(small: dict[str, tuple[Path, dict[str
         == 0
     )
     assert one("SELECT count(*) FROM adoptions WHERE user_id IN (SELECT user_id FROM bots)") == 0
+
+
+def test_campaigns_are_randomized_and_the_manifest_holds_their_truth(
+    moderate: tuple[Path, dict[str, Any]],
+) -> None:
+    out, manifest = moderate
+    params = manifest["params"]
+    con = _connect(out, manifest)
+    _recount(con, params["end_date"])
+    _clean_views(con, params["end_date"])
+    plans = {plan.campaign_id: plan for plan in demo.CAMPAIGNS}
+    assert list(manifest["campaigns"]) == list(plans)
+    rows = con.execute(f"""
+        SELECT a.campaign_id, any_value(a.product_id) AS product_id,
+            count(DISTINCT a.product_id) AS products,
+            count(DISTINCT try_strptime(a.assigned_at, '{TS}')::DATE) AS days,
+            min(try_strptime(a.assigned_at, '{TS}')::DATE)::VARCHAR AS assigned_on,
+            count(*) FILTER (WHERE a.arm = 'holdout') AS holdout, count(*) AS users,
+            count(*) FILTER (WHERE u.signup >= try_strptime(a.assigned_at, '{TS}')::DATE)
+                AS not_signed_up,
+            count(*) FILTER (WHERE ad.ts < try_strptime(a.assigned_at, '{TS}')::DATE)
+                AS adopted_before
+        FROM campaign_assignments a
+        JOIN clean_users u USING (user_id)
+        LEFT JOIN clean_adoptions ad USING (user_id, product_id)
+        WHERE a.campaign_id IS NOT NULL AND a.arm IN ('contacted', 'holdout')
+            AND try_strptime(a.assigned_at, '{TS}') < TIMESTAMP '{params["end_date"]}'
+        GROUP BY a.campaign_id
+    """).df()
+    rows = rows.set_index("campaign_id")
+    for campaign_id, truth in manifest["campaigns"].items():
+        plan, row = plans[campaign_id], rows.loc[campaign_id]
+        assert (row.product_id, row.products, row.days) == (plan.product_id, 1, 1)
+        assert row.assigned_on == truth["assigned_on"]
+        # the audience: users signed up before the day who had not adopted the product
+        assert (row.not_signed_up, row.adopted_before) == (0, 0)
+        # a random holdout of the expected share (within 3.29 standard deviations)
+        share = demo.CAMPAIGN_HOLDOUT_SHARE
+        assert abs(row.holdout - share * row.users) < 3.29 * np.sqrt(
+            row.users * share * (1 - share)
+        )
+        # the truth: effect x (1 - the baseline of the contacted it did not act on)
+        assert truth["planted_effect"] == plan.effect
+        assert truth["true_uplift"] == round(plan.effect * (1 - truth["baseline_rate"]), 6)
+        assert 0 < truth["baseline_rate"] < 0.2
+        responded = truth["adopted_because_of_campaign"]
+        if plan.effect == 0:
+            assert (responded, truth["true_uplift"]) == (0, 0.0)
+        else:
+            expected = plan.effect * truth["contacted"]
+            assert abs(responded - expected) < 4 * np.sqrt(expected)
+
+
+def test_campaigns_change_nothing_before_they_start(tmp_path: Path) -> None:
+    args = {"users": 400, "days": 60, "seed": 3}
+    with_campaigns = demo.generate(tmp_path / "a", **args)
+    without = demo.generate(tmp_path / "b", campaigns=False, **args)
+    assert demo.CAMPAIGN_TABLE not in without["files"]
+    assert not without["campaigns"]
+    assert not (tmp_path / "b" / f"{demo.CAMPAIGN_TABLE}.parquet").exists()
+    # the clean rows before the first campaign are the same (dirty rows are drawn from the
+    # whole window, so they differ)
+    first = min(c["assigned_on"] for c in with_campaigns["campaigns"].values())
+    cons = []
+    for folder, manifest in (("a", with_campaigns), ("b", without)):
+        con = _connect(tmp_path / folder, manifest)
+        _recount(con, manifest["params"]["end_date"])
+        _clean_views(con, manifest["params"]["end_date"])
+        cons.append(con)
+    for table in ("clean_events", "clean_adoptions"):
+        sql = f"SELECT * FROM {table} WHERE ts < TIMESTAMP '{first}' ORDER BY ALL"
+        a, b = (con.execute(sql).fetchall() for con in cons)
+        assert a and a == b, table
+    assert with_campaigns["rows"]["users"] == without["rows"]["users"]
 
 
 def test_adoption_rates_and_cold_start(

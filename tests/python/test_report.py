@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from targeting.report import main
+from targeting.report import load, main, render
 
 pytestmark = pytest.mark.integration
 
@@ -51,3 +51,19 @@ def test_the_report_has_both_charts_and_the_tables_for_every_product(
 def test_the_report_without_a_warehouse_says_what_to_do(tmp_path: Path, capsys) -> None:
     assert main([str(tmp_path / "missing.duckdb"), str(tmp_path / "out.html")]) == 1
     assert "make run" in capsys.readouterr().err
+
+
+def test_the_report_shows_every_campaign_or_how_to_get_one(small_world) -> None:
+    work_dir, manifest = small_world
+    with duckdb.connect(str(work_dir / "warehouse.duckdb"), read_only=True) as con:
+        marts = load(con)
+    assert manifest["campaigns"], "the small world runs no campaign"
+    page = render(marts, "small world")
+    assert "Campaigns, against their holdout" in page
+    image = re.search(r'alt="campaign uplift" src="data:image/png;base64,(\S+)"', page)
+    assert image and len(image.group(1)) > 1000
+    for campaign_id in manifest["campaigns"]:
+        assert f'<td class="text">{campaign_id}</td>' in page
+    marts["campaigns"] = marts["campaigns"].iloc[0:0]
+    page = render(marts, "small world")
+    assert "No campaign results" in page and "campaign uplift" not in page

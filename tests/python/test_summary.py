@@ -34,6 +34,20 @@ def _warehouse() -> duckdb.DuckDBPyConnection:
                 has_enough_test_adopters)
         """
     )
+    con.execute(
+        """
+        create table marts.fct_campaign_results as
+        select * from (values
+            ('spring', 'p1', 900, 0.08, 100, 0.03, 0.05, 0.01, 0.09, 0.045, 0.012, 0.08, 45.0,
+                true, false, timestamp '2026-09-01 10:00:00'),
+            ('autumn', 'p1', 10, 0.1, 0, null, null, null, null, null, null, null, null,
+                false, true, timestamp '2026-10-20 10:00:00')
+        ) as t (campaign_id, product_id, contacted_users, contacted_rate, holdout_users,
+                holdout_rate, uplift, uplift_low, uplift_high, adjusted_uplift,
+                adjusted_uplift_low, adjusted_uplift_high, incremental_adopters,
+                is_horizon_closed, has_sample_ratio_mismatch, first_assigned_at)
+        """
+    )
     con.execute("create schema ml")
     con.execute(
         """
@@ -69,6 +83,24 @@ def test_summary_names_each_products_champion_and_its_test_lift() -> None:
     p2 = next(line for line in lines if line.strip().startswith("p2"))
     assert "lookalike (cold start)" in p2 and "AUC   n/a" in p2
     assert "(0 test adopters: too few to judge)" in p2
+
+
+def test_summary_measures_each_campaign_and_flags_the_partial_ones() -> None:
+    lines = summarize(_warehouse()).splitlines()
+    heading = lines.index("Campaigns against their holdout (marts.fct_campaign_results):")
+    spring, autumn = lines[heading + 1 :]
+    assert spring.split()[:2] == ["spring", "p1"]
+    assert "900 contacted 8.00% vs 100 holdout 3.00%" in spring
+    assert "uplift +5.00 pts (95% +1.00 to +9.00), adjusted +4.50 (+1.20 to +8.00)" in spring
+    assert "+45 incremental adopters" in spring and "partial" not in spring
+    assert "holdout n/a: uplift n/a pts" in autumn
+    assert "partial: the horizon is still open" in autumn and "sample-ratio mismatch" in autumn
+
+
+def test_summary_without_campaigns_has_no_campaign_block() -> None:
+    con = _warehouse()
+    con.execute("delete from marts.fct_campaign_results")
+    assert "Campaigns" not in summarize(con)
 
 
 def test_summary_without_a_warehouse_says_what_to_do(tmp_path, capsys) -> None:

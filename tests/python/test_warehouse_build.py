@@ -139,6 +139,9 @@ def test_csv_input_with_empty_connections_and_null_demographics_builds(
     rows = dict(zip(built.source_table, built.n_rows, strict=True))
     assert rows["connections"] == 0
     assert rows["events"] == len(pd.read_parquet(source_dir / "events.parquet"))
+    # no campaign input: its checks count nothing and no campaign is measured
+    assert rows["campaign_assignments"] == 0
+    assert query(tmp_path, "select count(*) as n from marts.fct_campaign_results").n[0] == 0
 
 
 def test_missing_optional_columns_read_as_null(
