@@ -1714,7 +1714,9 @@ def _dirty_campaigns(
     k = _dirty_count(DIRTY_CAMPAIGN_RATE, clean.num_rows)
     columns = {name: clean.column(name).to_pylist() for name in CAMPAIGN_SCHEMA.names}
     kinds = ISSUE_CODES[CAMPAIGN_TABLE]
-    picked = rng.choice(clean.num_rows, size=k * len(kinds), replace=False)
+    # distinct rows when there are enough (a row picked twice is still one issue each)
+    needed = k * len(kinds)
+    picked = rng.choice(clean.num_rows, size=needed, replace=clean.num_rows < needed)
     bots = np.flatnonzero(pop.bot_kind > 0)
     campaigns = sorted(set(columns["campaign_id"]))
     counts = dict.fromkeys(kinds, k)
