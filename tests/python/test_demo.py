@@ -454,6 +454,18 @@ def test_campaigns_change_nothing_before_they_start(tmp_path: Path) -> None:
     assert with_campaigns["rows"]["users"] == without["rows"]["users"]
 
 
+def test_a_tiny_world_runs_the_campaigns_that_fit(tmp_path: Path) -> None:
+    """31 days hold only the last campaign; 28 none; fewer clean assignments than dirty
+    rows to derive from still gives every kind, recounted."""
+    tiny = demo.generate(tmp_path / "tiny", users=100, days=31, seed=1)
+    assert list(tiny["campaigns"]) == ["assistant_banner"]
+    counts = _recount(_connect(tmp_path / "tiny", tiny), tiny["params"]["end_date"])
+    assert counts[demo.CAMPAIGN_TABLE] == tiny["dq_issues"][demo.CAMPAIGN_TABLE]
+    assert all(n >= 1 for n in counts[demo.CAMPAIGN_TABLE].values())
+    none = demo.generate(tmp_path / "none", users=100, days=28, seed=1)
+    assert not none["campaigns"] and demo.CAMPAIGN_TABLE not in none["files"]
+
+
 def test_adoption_rates_and_cold_start(
     small: dict[str, tuple[Path, dict[str, Any]]], moderate: tuple[Path, dict[str, Any]]
 ) -> None:
