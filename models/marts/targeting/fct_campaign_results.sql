@@ -132,7 +132,11 @@ covariates as (
         *,
         coalesce(
             prior_probability,
-            avg(prior_probability) over (partition by campaign_id, product_id),
+            cast(
+                avg(cast(prior_probability as decimal(38, 18)))
+                    over (partition by campaign_id, product_id)
+                as double
+            ),
             cast(0 as double)
         ) as x
 
@@ -149,11 +153,17 @@ sums as (
         is_contacted,
         count(*) as n,
         sum(adopted) as sum_y,
-        sum(x) as sum_x,
-        sum(x * x) as sum_xx,
-        sum(x * adopted) as sum_xy,
+        -- sums of probabilities as exact decimals: a float sum depends on the order the
+        -- rows arrive in, and the same input must give the same numbers to the bit
+        {%- for name, term in [
+            ('sum_x', 'x'),
+            ('sum_xx', 'x * x'),
+            ('sum_xy', 'x * adopted'),
+            ('sum_prior_probability', 'prior_probability'),
+        ] %}
+            cast(sum(cast({{ term }} as decimal(38, 18))) as double) as {{ name }},
+        {%- endfor %}
         count(prior_probability) as n_with_probability,
-        sum(prior_probability) as sum_prior_probability,
         sum(case when prior_probability is not null then adopted else cast(0 as double) end)
             as adopters_with_probability
 
