@@ -49,6 +49,41 @@ def test_sqlalchemy_reads_every_mart_read_only(small_world) -> None:
     engine.dispose()
 
 
+def test_sqlalchemy_lists_every_marts_columns_and_comments(small_world) -> None:
+    """What a BI tool calls to browse a table: the inspector's columns and comments.
+
+    SQLAlchemy 2.0.45 and later fail here ("pg_collation does not exist"), hence the pin
+    in requirements.in; this test is what catches an upgrade that breaks it again.
+    """
+    work_dir, _ = small_world
+    engine = sqlalchemy.create_engine(
+        f"duckdb:///{work_dir / 'warehouse.duckdb'}", connect_args={"read_only": True}
+    )
+    inspector = sqlalchemy.inspect(engine)
+    marts = inspector.get_table_names(schema="marts")
+    assert set(MARTS) <= set(marts)
+    for mart in marts:
+        columns = inspector.get_columns(mart, schema="marts")
+        with engine.connect() as connection:
+            expected = (
+                connection.execute(
+                    sqlalchemy.text(
+                        "select column_name from information_schema.columns"
+                        " where table_schema = 'marts' and table_name = :mart"
+                        " order by ordinal_position"
+                    ),
+                    {"mart": mart},
+                )
+                .scalars()
+                .all()
+            )
+        assert [column["name"] for column in columns] == expected, mart
+        undescribed = [column["name"] for column in columns if not column.get("comment")]
+        assert undescribed == [], f"{mart}: columns without a comment"
+        assert inspector.get_table_comment(mart, schema="marts")["text"], mart
+    engine.dispose()
+
+
 def test_the_duckdb_client_reads_every_mart_read_only(small_world) -> None:
     work_dir, _ = small_world
     with duckdb.connect(str(work_dir / "warehouse.duckdb"), read_only=True) as con:
