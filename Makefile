@@ -71,7 +71,8 @@ test-slow: install
 SPARK_STAMP := $(VENV)/.installed-spark-stamp
 TARGETING_SPARK_HOME ?= data/spark
 DBT_SPARK_FLAGS := $(DBT_FLAGS) --target spark --target-path target/spark
-# the marts that read ml_propensity_models / _scores / ml_user_clusters, and their tests
+# the marts that read the ML tables (ml_propensity_models / _scores, ml_user_clusters,
+# ml_feature_importances), and their tests
 SPARK_ML_MARTS := source:targeting_ml+
 
 # Spark cannot look for a file from SQL: the optional input campaign_assignments is read

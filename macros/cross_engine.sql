@@ -39,7 +39,7 @@
 
 
 {#- A table of the Python models (ml_propensity_models, ml_propensity_scores,
-    ml_user_clusters): the dbt model on DuckDB; on Spark, where targeting.spark_ml writes
+    ml_user_clusters, ml_feature_importances): the dbt model on DuckDB; on Spark, where targeting.spark_ml writes
     it, the source targeting_ml. -#}
 {% macro ml_table(name) -%}
     {{- return(adapter.dispatch('ml_table', 'targeting')(name)) -}}
@@ -137,6 +137,35 @@
 
 {% macro spark__sorted_string_agg(expression, separator) -%}
     string_agg({{ expression }}, {{ separator }}) within group (order by {{ expression }})
+{%- endmacro %}
+
+
+{#- The values of a text expression, sorted, as a list (DuckDB varchar[], Spark
+    array<string>); nulls left out. -#}
+{% macro sorted_string_list(expression) -%}
+    {{- return(adapter.dispatch('sorted_string_list', 'targeting')(expression)) -}}
+{%- endmacro %}
+
+{% macro default__sorted_string_list(expression) -%}
+    list({{ expression }} order by {{ expression }}) filter (where {{ expression }} is not null)
+{%- endmacro %}
+
+{% macro spark__sorted_string_list(expression) -%}
+    sort_array(collect_list({{ expression }}))
+{%- endmacro %}
+
+
+{#- An empty list of text values, of the type sorted_string_list gives. -#}
+{% macro empty_string_list() -%}
+    {{- return(adapter.dispatch('empty_string_list', 'targeting')()) -}}
+{%- endmacro %}
+
+{% macro default__empty_string_list() -%}
+    cast([] as varchar[])
+{%- endmacro %}
+
+{% macro spark__empty_string_list() -%}
+    cast(array() as array<string>)
 {%- endmacro %}
 
 

@@ -46,8 +46,11 @@
     ] -%}
         {%- do parts.append(name ~ '=' ~ tojson(var(name))) -%}
     {%- endfor -%}
+    {#- a seed that only labels things (meta shapes_features: false, e.g. product names)
+        can be edited without computing every snapshot again and retraining -#}
     {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
-        {%- if node.package_name == project_name and (node.resource_type == 'seed'
+        {%- if node.package_name == project_name and (
+            (node.resource_type == 'seed' and node.config.meta.get('shapes_features', true))
             or (node.resource_type == 'model' and node.language == 'sql'
                 and node.fqn[1] in ['staging', 'intermediate'])
             or node.name == 'fct_feature_snapshots') -%}

@@ -84,7 +84,10 @@
     {%- do number_var('targeting__engaged_percentile', 0, 1, low_open=true, high_open=true, example=', such as 0.75', problems=problems) -%}
     {%- do number_var('targeting__affinity_smoothing', 0, 1000000, example=' (a pseudo-count of adopters, such as 20)', problems=problems) -%}
     {%- do number_var('targeting__holdout_share', 0, 0.5, example=', such as 0.1 (0 = no control group)', problems=problems) -%}
-    {%- do number_var('targeting__drift_psi_threshold', 0, 10, low_open=true, example=', such as 0.2', problems=problems) -%}
+    {%- set psi_threshold = number_var('targeting__drift_psi_threshold', 0, 10, low_open=true, example=', such as 0.2', problems=problems) -%}
+    {%- do number_var('targeting__drift_psi_moderate_threshold', 0,
+        psi_threshold if psi_threshold is number and psi_threshold > 0 else 10,
+        example=', such as 0.1 (at most targeting__drift_psi_threshold)', problems=problems) -%}
     {%- set date_pattern = '[0-9]{4}-[0-9]{2}-[0-9]{2}' -%}
     {%- set as_of = var('targeting__as_of') -%}
     {%- if as_of is not none and modules.re.fullmatch(date_pattern, as_of | string) is none -%}

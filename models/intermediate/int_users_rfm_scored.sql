@@ -94,8 +94,9 @@ final as (
         scored.*,
         scored.recency_score * 100 + scored.frequency_score * 10 + scored.monetary_score as rfm_score,
         case
+            -- new as the behavioral segment's new (recently signed up), without a purchase yet
             when scored.purchase_frequency = 0 and user_snapshots.tenure_days < {{ var('targeting__new_user_days') }}
-                then 'new'
+                then 'new_no_purchases'
             when scored.purchase_frequency = 0 then 'no_purchases'
             when scored.recency_score >= 4 and scored.frequency_score >= 4 and scored.monetary_score >= 4
                 then 'champions'

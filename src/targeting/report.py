@@ -338,24 +338,65 @@ def product_section(product_id: str, marts: dict[str, pd.DataFrame]) -> str:
                 },
             )
         )
-    drifted = drift[drift["is_drifted"]]
     parts.append("<h3>Feature drift, train snapshots vs score snapshot</h3>")
+    parts.extend(_drift_parts(drift))
+    return "\n".join(parts)
+
+
+def _drift_parts(drift: pd.DataFrame) -> list[str]:
+    """The drifted features, shifts first: a shift (drifted against the latest train
+    snapshot too) is news, a trend (against the pooled snapshots only) is growth the models
+    saw begin; each with how much the champion relies on the feature."""
+    parts = []
+    drifted = drift[drift["is_drifted"]]
     if len(drifted):
-        parts.append(
-            f'<p class="flag">{len(drifted)} feature(s) above the PSI threshold: the model is '
-            "scoring a population that differs from the one it learned from there.</p>"
+        threshold = drifted["psi_threshold"].iloc[0]
+        shifts = drifted[drifted["drift_kind"] == "shift"]
+        trends = drifted[drifted["drift_kind"] == "trend"]
+        if len(shifts):
+            parts.append(
+                f'<p class="flag">{len(shifts)} feature(s) above the PSI threshold ({threshold:g})'
+                " against the latest train snapshot as well (shift): the model is scoring a "
+                "population that differs from the one it learned from there.</p>"
+            )
+        if len(trends):
+            parts.append(
+                f'<p class="note">{len(trends)} feature(s) above the PSI threshold ({threshold:g})'
+                " against the pooled train snapshots only (trend): steady growth, already under "
+                "way in the latest train snapshot.</p>"
+            )
+        table = pd.concat([shifts, trends])
+        # whole ranks (a null makes the column float)
+        table = table.assign(
+            champion_importance_rank=pd.Series(
+                [None if pd.isna(r) else int(r) for r in table["champion_importance_rank"]],
+                index=table.index,
+                dtype=object,
+            )
         )
         parts.append(
             _table(
-                drifted[["feature", "psi", "train_mean", "score_mean", "score_null_share"]],
-                {"feature"},
+                table[
+                    [
+                        "feature",
+                        "drift_kind",
+                        "psi",
+                        "psi_vs_latest_train",
+                        "train_mean",
+                        "score_mean",
+                        "score_null_share",
+                        "champion_importance",
+                        "champion_importance_rank",
+                    ]
+                ],
+                {"feature", "drift_kind"},
             )
         )
     else:
         highest = drift["psi"].max()
         shown = "n/a" if pd.isna(highest) else f"{highest:.3f}"
         parts.append(f'<p class="note">No feature drifted (highest PSI {shown}).</p>')
-    return "\n".join(parts)
+    return parts
 
 
 def render(marts: dict[str, pd.DataFrame], source: str) -> str:

@@ -2,9 +2,10 @@
 
 dbt-spark runs dbt Python models only on Databricks, so on the ``spark`` target
 ``ml_propensity_models``, ``ml_propensity_scores`` and ``ml_user_clusters`` are built by
-this command after ``dbt build --target spark``. It reads the tables the SQL models wrote
-and writes the three ``ml.*`` tables with the columns and types they have on DuckDB,
-calling the same functions as the dbt Python models:
+this command after ``dbt build --target spark``, and ``ml_feature_importances`` with them
+(``targeting.importance``, read from the models' table). It reads the tables the SQL
+models wrote and writes the ``ml.*`` tables with the columns and types they have on
+DuckDB, calling the same functions as the dbt Python models:
 
 - training (``targeting.training.train_product``) runs on the driver, one product at a
   time: its bounded training sample in one piece, its test rows in batches;
@@ -37,6 +38,7 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from targeting.clusters import cluster_users
+from targeting.importance import IMPORTANCE_TYPES, model_importances
 from targeting.relations import ITEM_USES, split_usage
 from targeting.reuse import NO_STORED_MODEL, grid_dates, inputs_json, training_inputs
 from targeting.scoring import (
@@ -71,6 +73,7 @@ ML_DATABASE = "ml"
 MODELS_TABLE = f"{ML_DATABASE}.ml_propensity_models"
 SCORES_TABLE = f"{ML_DATABASE}.ml_propensity_scores"
 CLUSTERS_TABLE = f"{ML_DATABASE}.ml_user_clusters"
+IMPORTANCES_TABLE = f"{ML_DATABASE}.ml_feature_importances"
 # Per scored row, the models whose reasons it gets (a helper column of the scoring pass).
 EXPLAIN = "_explain_models"
 # The first scoring pass's columns: enough to rank each model's users.
@@ -395,14 +398,18 @@ def stored_frame(spark: SparkSession, table: str) -> pd.DataFrame:
 def run(
     spark: SparkSession, settings: MlSettings, project_dir: Path | str = ".", log: Log = log_line
 ) -> None:
-    """Train, score and cluster, writing ``ml.ml_propensity_models``,
-    ``ml.ml_propensity_scores`` and ``ml.ml_user_clusters``."""
+    """Train, score and cluster, writing ``ml.ml_propensity_models`` (and the
+    ``ml.ml_feature_importances`` read from it), ``ml.ml_propensity_scores`` and
+    ``ml.ml_user_clusters``."""
     inputs = read_inputs(spark)
 
     started = time.monotonic()
     models = train_models(inputs, settings, log)
     write_table(typed_frame(spark, models, MODEL_TYPES), MODELS_TABLE)
     log(f"wrote {MODELS_TABLE}: {len(models)} rows in {time.monotonic() - started:.0f} s")
+    importances = model_importances(models)
+    write_table(typed_frame(spark, importances, IMPORTANCE_TYPES), IMPORTANCES_TABLE)
+    log(f"wrote {IMPORTANCES_TABLE}: {len(importances):,} rows")
 
     started = time.monotonic()
     write_table(

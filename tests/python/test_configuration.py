@@ -35,6 +35,10 @@ from dbt_runner import run_dbt
             {"targeting__campaign_assignments": "maybe"},
             "var targeting__campaign_assignments is 'maybe'; set it to auto (read",
         ),
+        (
+            {"targeting__drift_psi_moderate_threshold": 0.3},
+            "var targeting__drift_psi_moderate_threshold is 0.3; set it to a number from 0 to 0.2",
+        ),
     ],
     ids=[
         "negative_horizon",
@@ -43,6 +47,7 @@ from dbt_runner import run_dbt
         "product_not_a_list",
         "percent",
         "campaigns",
+        "moderate_drift_above_drift",
     ],
 )
 def test_a_bad_var_fails_with_its_name_and_the_fix(

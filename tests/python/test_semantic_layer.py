@@ -192,3 +192,44 @@ def test_campaign_uplift_equals_fct_campaign_results(
         assert close(float(row["uplift"]), uplift), row
         assert close(float(row["incremental_adopters"]), incremental), row
         assert close(float(row["holdout_expected_to_realized"]), ratio), row
+
+
+def test_a_list_cut_by_user_attributes_equals_a_join_of_the_marts(
+    demo_warehouse: Path, reader, tmp_path: Path
+) -> None:
+    """Through the user and product entities, a metric is grouped by dim_users and
+    dim_products columns: the same as the join an analyst would write."""
+    rows = mf_query(
+        demo_warehouse,
+        tmp_path,
+        "--metrics",
+        "listed_expected_adopters,listed_users",
+        "--group-by",
+        "product__product_name,user__plan",
+        "--where",
+        "{{ Dimension('ranked_target__is_holdout') }} = false"
+        " and {{ Dimension('ranked_target__targetable_rank') }} <= 1000",
+    )
+    expected = {
+        (name, plan): (expected_adopters, n_users)
+        for name, plan, expected_adopters, n_users in reader.execute(
+            "select products.product_name, users.plan, sum(targets.probability), count(*)"
+            " from marts.fct_ranked_targets as targets"
+            " inner join marts.dim_users as users on targets.user_id = users.user_id"
+            " inner join marts.dim_products as products"
+            " on targets.product_id = products.product_id"
+            " where not targets.is_holdout and targets.targetable_rank <= 1000"
+            " group by all"
+        ).fetchall()
+    }
+    answered = {
+        (row["product__product_name"], row["user__plan"]): (
+            float(row["listed_expected_adopters"]),
+            int(row["listed_users"]),
+        )
+        for row in rows
+    }
+    assert answered.keys() == expected.keys()
+    for key, (expected_adopters, n_users) in expected.items():
+        assert answered[key][1] == n_users, key
+        assert close(answered[key][0], expected_adopters), key

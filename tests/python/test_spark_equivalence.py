@@ -49,6 +49,8 @@ EXPECTED = {
     "marts.fct_ranked_targets",
     "marts.fct_target_lists",
     "marts.dim_user_segments",
+    "marts.dim_users",
+    "marts.dim_products",
 }
 
 

@@ -28,6 +28,7 @@ pytest.importorskip("pyspark", reason="pyspark is not installed")
 from spark_fixtures import duckdb_table, ensure_tables
 
 from targeting import spark_ml
+from targeting.importance import IMPORTANCE_TYPES
 from targeting.relations import frames_with_usage, with_item_uses
 from targeting.scoring import SCORE_TYPES, score_product
 from targeting.spark_settings import SPARK_TYPES, MlSettings, column_types, spark_conf
@@ -77,7 +78,12 @@ def ml_run(spark, inputs) -> dt.datetime | None:
     """The ML step's tables in the Spark warehouse, written by a full run here (its start
     time returned), or by the run ``TARGETING_SPARK_ML_DONE=1`` announces (None)."""
     if os.environ.get(ML_DONE_ENV) == "1":
-        outputs = [spark_ml.MODELS_TABLE, spark_ml.SCORES_TABLE, spark_ml.CLUSTERS_TABLE]
+        outputs = [
+            spark_ml.MODELS_TABLE,
+            spark_ml.IMPORTANCES_TABLE,
+            spark_ml.SCORES_TABLE,
+            spark_ml.CLUSTERS_TABLE,
+        ]
         missing = [table for table in outputs if not spark.catalog.tableExists(table)]
         assert not missing, f"{ML_DONE_ENV}=1, but the Spark warehouse has no {missing}"
         return None
@@ -195,6 +201,7 @@ def test_a_full_run_trains_duckdbs_models_and_writes_the_ml_tables(
 ) -> None:
     for table, types in (
         (spark_ml.MODELS_TABLE, MODEL_TYPES),
+        (spark_ml.IMPORTANCES_TABLE, IMPORTANCE_TYPES),
         (spark_ml.SCORES_TABLE, SCORE_TYPES),
         (spark_ml.CLUSTERS_TABLE, column_types(REPO_ROOT, "ml_user_clusters")),
     ):

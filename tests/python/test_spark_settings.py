@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from dbt_runner import REPO_ROOT
 
+from targeting.importance import IMPORTANCE_TYPES
 from targeting.scoring import SCORE_TYPES
 from targeting.spark_settings import (
     DBT_SPARK_OVERRIDES,
@@ -149,6 +150,7 @@ def test_cli_vars_reach_every_setting_that_reads_them() -> None:
 def test_the_documented_column_types_are_the_written_ones() -> None:
     assert column_types(REPO_ROOT, "ml_propensity_models") == MODEL_TYPES
     assert column_types(REPO_ROOT, "ml_propensity_scores") == SCORE_TYPES
+    assert column_types(REPO_ROOT, "ml_feature_importances") == IMPORTANCE_TYPES
     for types in (MODEL_TYPES, SCORE_TYPES, column_types(REPO_ROOT, "ml_user_clusters")):
         assert set(types.values()) <= set(SPARK_TYPES)
 

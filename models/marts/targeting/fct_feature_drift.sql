@@ -4,10 +4,18 @@
 -- bin for nulls; PSI = sum over bins of (score share - train share) x ln(score share /
 -- train share), shares floored at 0.0001. Above targeting__drift_psi_threshold (0.2, the
 -- usual "significant shift") the feature is flagged: the model is scoring a different
--- world there. Large populations are compared on a stable sample of 50,000 rows each.
+-- world there; above targeting__drift_psi_moderate_threshold (0.1) it is a moderate shift.
+-- The score snapshot is also compared, in the same bins, with the latest train snapshot
+-- alone: a feature drifted against the pooled train snapshots but not against the latest
+-- is growing steadily (a trend the models saw begin), one drifted against both has shifted
+-- (drift_kind). Beside it, how much the champion relies on the feature
+-- (ml_feature_importances). Large populations are compared on a stable sample of 50,000
+-- rows each (the latest train snapshot is its share of the train sample).
 
 {%- set key_columns = ['user_id', 'product_id', 'snapshot_date', 'role', 'is_eligible', 'label'] %}
 {%- set max_rows = 50000 %}
+{%- set psi_threshold = number_var('targeting__drift_psi_threshold', 0, 10, low_open=true) %}
+{%- set psi_moderate_threshold = number_var('targeting__drift_psi_moderate_threshold', 0, psi_threshold) %}
 {%- set features = [] %}
 {#- numbers and flags, by DuckDB's names for them (engine_type_name: the same on Spark) #}
 {%- set numeric_types = ['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'FLOAT', 'DOUBLE', 'BOOLEAN'] %}
@@ -34,15 +42,77 @@ all_feature_snapshots as (
 
 ),
 
+latest_train_snapshots as (
+
+    -- per product, the latest train snapshot and its eligible rows (three columns read)
+    select
+        product_id,
+        snapshot_date as latest_train_snapshot_date,
+        n_rows as n_latest_train_rows
+
+    from (
+        select
+            product_id,
+            snapshot_date,
+            count(*) as n_rows,
+            row_number() over (partition by product_id order by snapshot_date desc) as recency
+        from {{ ref('fct_feature_snapshots') }}
+        where is_eligible and role = 'train'
+        group by product_id, snapshot_date
+    ) as train_snapshot_sizes
+    where recency = 1
+
+),
+
+champion_importances as (
+
+    -- the champion's importance of each input feature (no row: the champion does not use it)
+    select
+        product_id,
+        model_name,
+        feature,
+        importance_share,
+        importance_rank
+
+    from {{ ml_table('ml_feature_importances') }}
+    where is_champion
+
+),
+
+champions as (
+
+    -- per product, the champion, and whether its importances hold any weight
+    select
+        product_id,
+        max(model_name) as champion_model_name,
+        coalesce(sum(importance_share) > 0, false) as has_importances
+
+    from champion_importances
+    group by product_id
+
+),
+
 feature_snapshots as (
 
     -- At most {{ max_rows }} rows per product
     -- and population, a stable hash sample: the shares of ten bins need no more
-    select * from all_feature_snapshots
-    where
-        n_population_rows <= {{ max_rows }}
-        or {{ hash_bucket("product_id || ':' || user_id || ':' || cast(snapshot_date as string)", 1000000) }}
-        < {{ max_rows }} / n_population_rows * 1000000
+    select
+        sampled.*,
+        coalesce(
+            sampled.role = 'train'
+            and sampled.snapshot_date = latest_train_snapshots.latest_train_snapshot_date,
+            false
+        ) as is_latest_train
+
+    from (
+        select * from all_feature_snapshots
+        where
+            n_population_rows <= {{ max_rows }}
+            or {{ hash_bucket("product_id || ':' || user_id || ':' || cast(snapshot_date as string)", 1000000) }}
+            < {{ max_rows }} / n_population_rows * 1000000
+    ) as sampled
+    left join latest_train_snapshots
+        on sampled.product_id = latest_train_snapshots.product_id
 
 ),
 
@@ -54,6 +124,7 @@ feature_values as (
         select
             feature_snapshots.product_id,
             feature_snapshots.role,
+            feature_snapshots.is_latest_train,
             feature_names.feature,
             case feature_names.feature
                 {%- for feature in features %}
@@ -69,6 +140,7 @@ feature_values as (
         select
             product_id,
             role,
+            is_latest_train,
             cast(null as string) as feature,
             cast(null as double) as feature_value
         from feature_snapshots
@@ -81,13 +153,15 @@ value_counts as (
 
     -- one row per product, feature, role and distinct value, with how many sampled rows
     -- hold it: the sorts below run on these (about a tenth of the rows: most features
-    -- are counts), never on every sampled value
+    -- are counts), never on every sampled value; of the train rows, n_latest_rows are
+    -- those of the latest train snapshot
     select
         product_id,
         feature,
         role,
         feature_value,
-        count(*) as n_rows
+        count(*) as n_rows,
+        count(case when is_latest_train then 1 end) as n_latest_rows
 
     from feature_values
     group by product_id, feature, role, feature_value
@@ -148,6 +222,7 @@ values_and_edges as (
         role,
         feature_value,
         n_rows,
+        n_latest_rows,
         0 as is_edge
     from value_counts
 
@@ -159,6 +234,7 @@ values_and_edges as (
         cast(null as string) as role,
         edge as feature_value,
         cast(null as bigint) as n_rows,
+        cast(null as bigint) as n_latest_rows,
         1 as is_edge
     from train_edges
 
@@ -172,6 +248,7 @@ binned as (
         role,
         feature_value,
         n_rows,
+        n_latest_rows,
         case
             when feature_value is null then -1
             -- how many train deciles the value lies above
@@ -255,6 +332,7 @@ populations as (
         population_sizes.n_train_rows,
         population_sizes.n_score_rows,
         value_totals.n_train_sampled,
+        value_totals.n_latest_train_sampled,
         value_totals.n_score_sampled,
         value_totals.n_train_nulls,
         value_totals.n_score_nulls,
@@ -267,6 +345,7 @@ populations as (
             product_id,
             feature,
             coalesce(sum(n_rows) filter (where role = 'train'), 0) as n_train_sampled,
+            coalesce(sum(n_latest_rows) filter (where role = 'train'), 0) as n_latest_train_sampled,
             coalesce(sum(n_rows) filter (where role = 'score'), 0) as n_score_sampled,
             coalesce(sum(n_rows) filter (where role = 'train' and feature_value is null), 0) as n_train_nulls,
             coalesce(sum(n_rows) filter (where role = 'score' and feature_value is null), 0) as n_score_nulls
@@ -300,6 +379,11 @@ bin_shares as (
             0.0001
         ) as train_share,
         greatest(
+            coalesce(sum(binned.n_latest_rows) filter (where binned.role = 'train'), 0)
+            / any_value(populations.n_latest_train_sampled),
+            0.0001
+        ) as latest_train_share,
+        greatest(
             coalesce(sum(binned.n_rows) filter (where binned.role = 'score'), 0)
             / any_value(populations.n_score_sampled),
             0.0001
@@ -323,14 +407,23 @@ stability as (
         cast(
             sum(cast((score_share - train_share) * ln(score_share / train_share) as decimal(38, 18)))
             as double
-        ) as psi
+        ) as psi,
+        cast(
+            sum(
+                cast(
+                    (score_share - latest_train_share) * ln(score_share / latest_train_share)
+                    as decimal(38, 18)
+                )
+            )
+            as double
+        ) as psi_vs_latest_train
 
     from bin_shares
     group by product_id, feature
 
 ),
 
-final as (
+comparisons as (
 
     select
         populations.product_id,
@@ -344,17 +437,69 @@ final as (
         populations.n_score_nulls / nullif(populations.n_score_sampled, 0) as score_null_share,
         stability.n_bins,
         case when populations.n_train_rows > 0 and populations.n_score_rows > 0 then stability.psi end as psi,
-        coalesce(
-            populations.n_train_rows > 0 and populations.n_score_rows > 0
-            and stability.psi > {{ var('targeting__drift_psi_threshold') }},
-            false
-        ) as is_drifted
+        latest_train_snapshots.latest_train_snapshot_date,
+        coalesce(latest_train_snapshots.n_latest_train_rows, 0) as n_latest_train_rows,
+        case
+            when populations.n_latest_train_sampled > 0 and populations.n_score_rows > 0
+                then stability.psi_vs_latest_train
+        end as psi_vs_latest_train,
+        champions.champion_model_name,
+        -- a champion that uses no weight at all (importance shares null) says nothing
+        case
+            when champions.has_importances then coalesce(champion_importances.importance_share, 0)
+        end as champion_importance,
+        case when champions.has_importances then champion_importances.importance_rank end
+            as champion_importance_rank
 
     from populations
     inner join stability
         on
             populations.product_id = stability.product_id
             and populations.feature = stability.feature
+    left join latest_train_snapshots
+        on populations.product_id = latest_train_snapshots.product_id
+    left join champions
+        on populations.product_id = champions.product_id
+    left join champion_importances
+        on
+            populations.product_id = champion_importances.product_id
+            and populations.feature = champion_importances.feature
+
+),
+
+final as (
+
+    select
+        product_id,
+        feature,
+        score_snapshot_date,
+        n_train_rows,
+        n_score_rows,
+        train_mean,
+        score_mean,
+        train_null_share,
+        score_null_share,
+        n_bins,
+        psi,
+        coalesce(psi > {{ psi_threshold }}, false) as is_drifted,
+        cast({{ psi_threshold }} as double) as psi_threshold,
+        cast({{ psi_moderate_threshold }} as double) as psi_moderate_threshold,
+        {{ drift_band('psi', psi_threshold, psi_moderate_threshold) }} as drift_band,
+        latest_train_snapshot_date,
+        n_latest_train_rows,
+        psi_vs_latest_train,
+        {{ drift_band('psi_vs_latest_train', psi_threshold, psi_moderate_threshold) }}
+            as latest_train_drift_band,
+        case
+            when coalesce(psi > {{ psi_threshold }}, false) = false then 'none'
+            when psi_vs_latest_train <= {{ psi_threshold }} then 'trend'
+            else 'shift'
+        end as drift_kind,
+        champion_model_name,
+        champion_importance,
+        champion_importance_rank
+
+    from comparisons
 
 )
 
