@@ -265,3 +265,51 @@ def test_dbt_gives_up_after_its_retries_with_the_lock_message(small_world, tmp_p
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
         (n_rows,) = con.execute("select count(*) from marts.fct_ranked_targets").fetchone()
     assert n_rows > 0
+
+
+def _storage_version(path: Path) -> str:
+    with duckdb.connect(str(path), read_only=True) as con:
+        (version,) = con.execute(
+            "select tags['storage_version'] from duckdb_databases()"
+            " where database_name = current_database()"
+        ).fetchone()
+    return version
+
+
+def test_a_new_warehouse_is_written_for_older_readers_on_request(
+    small_world, tmp_path: Path
+) -> None:
+    """TARGETING_DUCKDB_STORAGE_VERSION=v1.1.0: a new file in the format DuckDB 1.1 reads
+    (tagged v1.0.0+, the format 1.0 and 1.1 share), without a warning."""
+    work_dir, _ = small_world
+    result = run_dbt(
+        "seed",
+        tmp_path,
+        work_dir / "raw",
+        "--select",
+        "dq_issues",
+        extra_env={"TARGETING_DUCKDB_STORAGE_VERSION": "v1.1.0"},
+    )
+    assert result.returncode == 0, result.output[-3000:]
+    assert "TARGETING_DUCKDB_STORAGE_VERSION" not in result.output
+    assert _storage_version(tmp_path / "warehouse.duckdb") == "v1.0.0+"
+
+
+def test_asking_an_existing_warehouse_for_an_older_format_warns(
+    small_world, tmp_path: Path
+) -> None:
+    """DuckDB ignores the setting for a file that exists: the run says so and how to copy it."""
+    work_dir, _ = small_world
+    shutil.copy(work_dir / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    result = run_dbt(
+        "run",
+        tmp_path,
+        work_dir / "raw",
+        "--select",
+        "int_products",
+        extra_env={"TARGETING_DUCKDB_STORAGE_VERSION": "v1.1.0"},
+    )
+    assert result.returncode == 0, result.output[-3000:]
+    assert "was created in the format of v2.0.0+ and keeps it" in result.output
+    assert "STORAGE_VERSION 'v1.1.0'); COPY FROM DATABASE warehouse TO compatible" in result.output
+    assert _storage_version(tmp_path / "warehouse.duckdb") == "v2.0.0+"
