@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+from warehouses import query
 
 pytestmark = pytest.mark.integration
 
@@ -27,11 +27,6 @@ NON_LINEAR_PRODUCT = "ai_assistant"
 @pytest.fixture(scope="module")
 def warehouse(demo_warehouse: Path) -> Path:
     return demo_warehouse
-
-
-def query(warehouse: Path, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql).df()
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
+from warehouses import query
 
 from targeting.demo import PRODUCTS
 
@@ -24,11 +24,6 @@ SEED = REPO_ROOT / "seeds" / "product_descriptions.csv"
 # what README "Personal data" keeps out of the marts, and what would single a person out
 # beside their team: no email (nor its hash), no birth year or age, no job title
 PERSONAL_COLUMNS = {"email", "email_hash", "birth_year", "age_years", "job_title"}
-
-
-def query(warehouse: Path, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql).df()
 
 
 @pytest.fixture(scope="module")

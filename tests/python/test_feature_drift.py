@@ -15,10 +15,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+from warehouses import query
 
 pytestmark = pytest.mark.integration
 
@@ -35,11 +35,6 @@ RECOMPUTED = [
 @pytest.fixture(scope="module")
 def warehouse(demo_warehouse: Path) -> Path:
     return demo_warehouse
-
-
-def query(warehouse: Path, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql).df()
 
 
 @pytest.fixture(scope="module")

@@ -80,70 +80,95 @@ def close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
 
 
+def mart_values(reader, sql: str, n_keys: int) -> dict[tuple, dict[str, object]]:
+    """The rows of ``sql``: its first ``n_keys`` columns as the key, the others by name
+    (named as the metrics they are compared with)."""
+    cursor = reader.execute(sql)
+    names = [column[0] for column in cursor.description][n_keys:]
+    return {
+        tuple(row[:n_keys]): dict(zip(names, row[n_keys:], strict=True))
+        for row in cursor.fetchall()
+    }
+
+
+def assert_answers_equal(
+    rows: list[dict[str, str]], group_by: list[str], expected: dict[tuple, dict[str, object]]
+) -> None:
+    """mf's answer rows, keyed by their ``group_by`` columns, hold the marts' values: the
+    same keys, each count equal, each other number close."""
+    answered = {tuple(row[column] for column in group_by): row for row in rows}
+    assert answered.keys() == expected.keys()
+    for key, values in expected.items():
+        for metric, value in values.items():
+            if isinstance(value, int):
+                assert int(answered[key][metric]) == value, (key, metric)
+            else:
+                assert close(float(answered[key][metric]), value), (key, metric)
+
+
 def test_top_decile_lift_and_calibration_equal_fct_model_evaluation(
     demo_warehouse: Path, reader, tmp_path: Path
 ) -> None:
+    expected = mart_values(
+        reader,
+        "select product_id, model_name, top_decile_lift,"
+        " expected_to_realized as test_expected_to_realized"
+        " from marts.fct_model_evaluation where status = 'ok'",
+        n_keys=2,
+    )
+    group_by = ["product", "decile_lift__model_name"]
     rows = mf_query(
         demo_warehouse,
         tmp_path,
         "--metrics",
         "top_decile_lift,test_expected_to_realized",
         "--group-by",
-        "product,decile_lift__model_name",
+        ",".join(group_by),
     )
-    expected = {
-        (product, model): (lift, ratio)
-        for product, model, lift, ratio in reader.execute(
-            "select product_id, model_name, top_decile_lift, expected_to_realized"
-            " from marts.fct_model_evaluation where status = 'ok'"
-        ).fetchall()
-    }
-    answered = {
-        (row["product"], row["decile_lift__model_name"]): (
-            float(row["top_decile_lift"]),
-            float(row["test_expected_to_realized"]),
-        )
-        for row in rows
-    }
-    assert answered.keys() == expected.keys()
-    for key, (lift, ratio) in expected.items():
-        assert close(answered[key][0], lift), key
-        assert close(answered[key][1], ratio), key
+    assert_answers_equal(rows, group_by, expected)
 
 
 @pytest.mark.parametrize("percentile", [10, 37])
 def test_lift_and_gain_at_a_list_size_equal_fct_gains_curve(
     demo_warehouse: Path, reader, tmp_path: Path, percentile: int
 ) -> None:
+    expected = mart_values(
+        reader,
+        "select product_id, model_name, cumulative_lift, cumulative_gain,"
+        f" cumulative_precision from marts.fct_gains_curve where percentile = {percentile}",
+        n_keys=2,
+    )
+    group_by = ["product", "gains__model_name"]
     rows = mf_query(
         demo_warehouse,
         tmp_path,
         "--metrics",
         "cumulative_lift,cumulative_gain,cumulative_precision",
         "--group-by",
-        "product,gains__model_name",
+        ",".join(group_by),
         "--where",
         f"{{{{ Dimension('gains__percentile') }}}} <= {percentile}",
     )
-    expected = {
-        (product, model): values
-        for product, model, *values in reader.execute(
-            "select product_id, model_name, cumulative_lift, cumulative_gain,"
-            " cumulative_precision from marts.fct_gains_curve where percentile = ?",
-            [percentile],
-        ).fetchall()
-    }
-    assert {(row["product"], row["gains__model_name"]) for row in rows} == expected.keys()
-    for row in rows:
-        lift, gain, precision = expected[(row["product"], row["gains__model_name"])]
-        assert close(float(row["cumulative_lift"]), lift), row
-        assert close(float(row["cumulative_gain"]), gain), row
-        assert close(float(row["cumulative_precision"]), precision), row
+    assert_answers_equal(rows, group_by, expected)
+
+
+FIRST_1000_TARGETABLE = (
+    "{{ Dimension('ranked_target__is_holdout') }} = false"
+    " and {{ Dimension('ranked_target__targetable_rank') }} <= 1000"
+)
 
 
 def test_expected_adopters_of_the_first_targetable_users_equal_fct_ranked_targets(
     demo_warehouse: Path, reader, tmp_path: Path
 ) -> None:
+    expected = mart_values(
+        reader,
+        "select product_id,"
+        " targetable_cumulative_expected_adopters as listed_expected_adopters,"
+        " 1000 as listed_users"
+        " from marts.fct_ranked_targets where targetable_rank = 1000",
+        n_keys=1,
+    )
     rows = mf_query(
         demo_warehouse,
         tmp_path,
@@ -152,46 +177,31 @@ def test_expected_adopters_of_the_first_targetable_users_equal_fct_ranked_target
         "--group-by",
         "product",
         "--where",
-        "{{ Dimension('ranked_target__is_holdout') }} = false"
-        " and {{ Dimension('ranked_target__targetable_rank') }} <= 1000",
+        FIRST_1000_TARGETABLE,
     )
-    expected = dict(
-        reader.execute(
-            "select product_id, targetable_cumulative_expected_adopters"
-            " from marts.fct_ranked_targets where targetable_rank = 1000"
-        ).fetchall()
-    )
-    assert {row["product"] for row in rows} == expected.keys()
-    for row in rows:
-        assert int(row["listed_users"]) == 1000
-        assert close(float(row["listed_expected_adopters"]), expected[row["product"]]), row
+    assert_answers_equal(rows, ["product"], expected)
 
 
 def test_campaign_uplift_equals_fct_campaign_results(
     demo_warehouse: Path, reader, tmp_path: Path
 ) -> None:
+    expected = mart_values(
+        reader,
+        "select campaign_id, product_id, uplift, incremental_adopters,"
+        " holdout_expected_to_realized from marts.fct_campaign_results",
+        n_keys=2,
+    )
+    assert expected, "the demo world runs campaigns"
+    group_by = ["campaign", "product"]
     rows = mf_query(
         demo_warehouse,
         tmp_path,
         "--metrics",
         "uplift,incremental_adopters,holdout_expected_to_realized",
         "--group-by",
-        "campaign,product",
+        ",".join(group_by),
     )
-    expected = {
-        (campaign, product): values
-        for campaign, product, *values in reader.execute(
-            "select campaign_id, product_id, uplift, incremental_adopters,"
-            " holdout_expected_to_realized from marts.fct_campaign_results"
-        ).fetchall()
-    }
-    assert expected, "the demo world runs campaigns"
-    assert {(row["campaign"], row["product"]) for row in rows} == expected.keys()
-    for row in rows:
-        uplift, incremental, ratio = expected[(row["campaign"], row["product"])]
-        assert close(float(row["uplift"]), uplift), row
-        assert close(float(row["incremental_adopters"]), incremental), row
-        assert close(float(row["holdout_expected_to_realized"]), ratio), row
+    assert_answers_equal(rows, group_by, expected)
 
 
 def test_a_list_cut_by_user_attributes_equals_a_join_of_the_marts(
@@ -199,37 +209,28 @@ def test_a_list_cut_by_user_attributes_equals_a_join_of_the_marts(
 ) -> None:
     """Through the user and product entities, a metric is grouped by dim_users and
     dim_products columns: the same as the join an analyst would write."""
+    expected = mart_values(
+        reader,
+        "select products.product_name, users.plan,"
+        " sum(targets.probability) as listed_expected_adopters,"
+        " count(*) as listed_users"
+        " from marts.fct_ranked_targets as targets"
+        " inner join marts.dim_users as users on targets.user_id = users.user_id"
+        " inner join marts.dim_products as products"
+        " on targets.product_id = products.product_id"
+        " where not targets.is_holdout and targets.targetable_rank <= 1000"
+        " group by all",
+        n_keys=2,
+    )
+    group_by = ["product__product_name", "user__plan"]
     rows = mf_query(
         demo_warehouse,
         tmp_path,
         "--metrics",
         "listed_expected_adopters,listed_users",
         "--group-by",
-        "product__product_name,user__plan",
+        ",".join(group_by),
         "--where",
-        "{{ Dimension('ranked_target__is_holdout') }} = false"
-        " and {{ Dimension('ranked_target__targetable_rank') }} <= 1000",
+        FIRST_1000_TARGETABLE,
     )
-    expected = {
-        (name, plan): (expected_adopters, n_users)
-        for name, plan, expected_adopters, n_users in reader.execute(
-            "select products.product_name, users.plan, sum(targets.probability), count(*)"
-            " from marts.fct_ranked_targets as targets"
-            " inner join marts.dim_users as users on targets.user_id = users.user_id"
-            " inner join marts.dim_products as products"
-            " on targets.product_id = products.product_id"
-            " where not targets.is_holdout and targets.targetable_rank <= 1000"
-            " group by all"
-        ).fetchall()
-    }
-    answered = {
-        (row["product__product_name"], row["user__plan"]): (
-            float(row["listed_expected_adopters"]),
-            int(row["listed_users"]),
-        )
-        for row in rows
-    }
-    assert answered.keys() == expected.keys()
-    for key, (expected_adopters, n_users) in expected.items():
-        assert answered[key][1] == n_users, key
-        assert close(answered[key][0], expected_adopters), key
+    assert_answers_equal(rows, group_by, expected)

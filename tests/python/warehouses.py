@@ -1,10 +1,18 @@
-"""Comparing two built warehouses, row for row."""
+"""Reading built warehouses: a query, and two warehouses compared row for row."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import duckdb
+import pandas as pd
+
+
+def query(warehouse: Path, sql: str) -> pd.DataFrame:
+    """``sql``'s rows from the warehouse file, opened read-only."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql).df()
+
 
 # what may differ between two builds of the same input: when and why the models were
 # trained (a warehouse built day by day reuses models a fresh build trains), when a list
