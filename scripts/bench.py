@@ -325,6 +325,10 @@ def feature_layer_seconds(run: Run, manifest_nodes: dict[str, str]) -> float:
 
 
 def report(results: list[SizeResult], out: Path) -> str:
+    """Write ``out`` from ``results``; a size with no figures here keeps its lines from
+    ``out`` as they were (``_kept_lines``)."""
+    measured = {r.size for r in results}
+    kept = {size: _kept_lines(out, size) for size in WORLDS if size not in measured}
     nodes = json.loads((ROOT / "target" / "manifest.json").read_text())["nodes"]
     layers = {
         node["name"]: node["fqn"][1] if len(node["fqn"]) > 2 else node["fqn"][-1]
@@ -377,7 +381,14 @@ def report(results: list[SizeResult], out: Path) -> str:
         " | floor peak RSS | LightGBM fit (100k rows) | LightGBM predict |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in results:
+    by_size = {r.size: r for r in results}
+    for size in WORLDS:
+        if size not in by_size:
+            lines += kept[size]["row"]
+            checks += kept[size]["checks"]
+            floor_lines += kept[size]["floor"]
+            continue
+        r = by_size[size]
         daily, grid_move = r.daily, r.grid_move
         peak = max(run.peak_rss_gib for run in r.runs.values())
         failed = [name for name, run in r.runs.items() if run.returncode != 0]
@@ -410,16 +421,22 @@ def report(results: list[SizeResult], out: Path) -> str:
         " the three runs'.",
         "",
     ]
-    lines += [f"- {r.size}: {r.note}" for r in results if r.note]
-    measured = {r.size for r in results}
+    for size in WORLDS:
+        lines += (
+            [f"- {size}: {by_size[size].note}"] if size in by_size and by_size[size].note else []
+        ) + (kept[size]["notes"] if size in kept else [])
     checks += [
         f"- not measured yet: {what}"
         for size in DEFAULT_SIZES
-        if size not in measured
+        if size not in measured and not kept[size]["row"]
         for what in _targets(size)
     ]
     lines += ["", "Targets:", "", *checks, "", *floor_lines, ""]
-    for r in results:
+    for size in WORLDS:
+        if size not in by_size:
+            lines += kept[size]["slowest"]
+            continue
+        r = by_size[size]
         lines += [f"## {r.size}: slowest models (seconds: full build / daily / grid-move)", ""]
         lines += ["| model | full | daily | grid-move |", "|---|---|---|---|"]
         slowest = sorted(r.full.model_seconds.items(), key=lambda item: -item[1])[:12]
@@ -433,6 +450,42 @@ def report(results: list[SizeResult], out: Path) -> str:
     before = _before_section(out)
     out.write_text(text + ("\n" + before if before else ""))
     return text
+
+
+def _kept_lines(out: Path, size: str) -> dict[str, list[str]]:
+    """The lines ``out`` holds for ``size``: its row of the main table, its notes, its
+    target checks, its floor row and its slowest-models section. For a size not measured
+    this time whose result file (in data/bench, which git does not keep) is not on this
+    machine: its figures stay as they are instead of being dropped."""
+    kept: dict[str, list[str]] = {"row": [], "notes": [], "checks": [], "floor": [], "slowest": []}
+    if not out.exists():
+        return kept
+    text = out.read_text()
+    found = [at for at in (text.find(QUALITY_HEADING), text.find(BEFORE_HEADING)) if at >= 0]
+    part = "main"
+    for line in (text[: min(found)] if found else text).splitlines():
+        if line == "Targets:":
+            part = "checks"
+        elif line.startswith("## Feature layer against the floor"):
+            part = "floor"
+        elif line.startswith("## "):
+            part = "slowest" if line.startswith(f"## {size}: slowest models") else "other"
+        if part == "main" and line.startswith(f"| {size} | "):
+            kept["row"].append(line)
+        elif part == "main" and line.startswith(f"- {size}: "):
+            kept["notes"].append(line)
+        elif part == "checks" and line.split(": ", 1)[-1].startswith(f"{size} "):
+            kept["checks"].append(line)
+        elif part == "floor" and line.startswith(f"| {size} | "):
+            kept["floor"].append(line)
+        elif part == "slowest":
+            kept["slowest"].append(line)
+    if kept["row"]:  # each kept check says when it was measured
+        day = kept["row"][0].split(" | ")[1].split()[0]
+        kept["checks"] = [
+            check if check.endswith(f"({day})") else f"{check} ({day})" for check in kept["checks"]
+        ]
+    return kept
 
 
 def _checks(r: SizeResult, peak: float, share: float, ratio: float) -> list[str]:
