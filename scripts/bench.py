@@ -417,8 +417,10 @@ def report(results: list[SizeResult], out: Path) -> str:
     lines += [
         "",
         "Wall time is what a user waits; CPU time (user + system seconds of the dbt process)"
-        " barely moves when something else runs on the machine. Peak RSS is the largest of"
-        " the three runs'.",
+        " moves less than wall time when something else runs on the machine, but not from"
+        " one machine of this kind to another: the same code took 4.9 min of CPU for S on one"
+        " machine and 2.7 min on another the same day, so compare figures measured one after"
+        " the other on one machine. Peak RSS is the largest of the three runs'.",
         "",
     ]
     for size in WORLDS:
