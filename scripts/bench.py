@@ -328,7 +328,8 @@ def report(results: list[SizeResult], out: Path) -> str:
     """Write ``out`` from ``results``; a size with no figures here keeps its lines from
     ``out`` as they were (``_kept_lines``)."""
     measured = {r.size for r in results}
-    kept = {size: _kept_lines(out, size) for size in WORLDS if size not in measured}
+    generated, before = _split_report(out)
+    kept = {size: _kept_lines(generated, size) for size in WORLDS if size not in measured}
     nodes = json.loads((ROOT / "target" / "manifest.json").read_text())["nodes"]
     layers = {
         node["name"]: node["fqn"][1] if len(node["fqn"]) > 2 else node["fqn"][-1]
@@ -449,23 +450,19 @@ def report(results: list[SizeResult], out: Path) -> str:
             lines.append(f"| {name} | {seconds} | {again[0]} | {again[1]} |")
         lines.append("")
     text = "\n".join(lines)
-    before = _before_section(out)
     out.write_text(text + ("\n" + before if before else ""))
     return text
 
 
-def _kept_lines(out: Path, size: str) -> dict[str, list[str]]:
-    """The lines ``out`` holds for ``size``: its row of the main table, its notes, its
-    target checks, its floor row and its slowest-models section. For a size not measured
-    this time whose result file (in data/bench, which git does not keep) is not on this
-    machine: its figures stay as they are instead of being dropped."""
+def _kept_lines(generated: str, size: str) -> dict[str, list[str]]:
+    """The lines of ``size`` in ``generated`` (what ``report`` wrote last time): its row of
+    the main table, its notes, its target checks, its floor row and its slowest-models
+    section. For a size not measured this time whose result file (in data/bench, which
+    git does not keep) is not on this machine: its figures stay as they are instead of
+    being dropped."""
     kept: dict[str, list[str]] = {"row": [], "notes": [], "checks": [], "floor": [], "slowest": []}
-    if not out.exists():
-        return kept
-    text = out.read_text()
-    found = [at for at in (text.find(QUALITY_HEADING), text.find(BEFORE_HEADING)) if at >= 0]
     part = "main"
-    for line in (text[: min(found)] if found else text).splitlines():
+    for line in generated.splitlines():
         if line == "Targets:":
             part = "checks"
         elif line.startswith("## Feature layer against the floor"):
@@ -558,14 +555,15 @@ def _targets(size: str) -> list[str]:
     return targets
 
 
-def _before_section(out: Path) -> str:
-    """What ``out`` holds from the "## Quality" heading (``make bench-quality``'s) or else
-    the "## Before" heading on, kept as it is."""
+def _split_report(out: Path) -> tuple[str, str]:
+    """``out``'s text in two: what ``report`` writes, and what it keeps as it is, from the
+    "## Quality" heading (``make bench-quality``'s) or else the "## Before" heading on."""
     if not out.exists():
-        return ""
+        return "", ""
     text = out.read_text()
     found = [at for at in (text.find(QUALITY_HEADING), text.find(BEFORE_HEADING)) if at >= 0]
-    return text[min(found) :] if found else ""
+    at = min(found) if found else len(text)
+    return text[:at], text[at:]
 
 
 def _figures(run: Run) -> str:

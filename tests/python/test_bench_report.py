@@ -51,7 +51,7 @@ Targets:
 def test_a_size_not_measured_keeps_its_lines_and_says_when(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
     out.write_text(BENCHMARKS)
-    kept = bench._kept_lines(out, "M")
+    kept = bench._kept_lines(bench._split_report(out)[0], "M")
     assert kept["row"] == [BENCHMARKS.splitlines()[5]]
     assert kept["notes"] == ["- M: not re-measured this stop"]
     # each check once dated, whether it was already or not
@@ -70,5 +70,5 @@ def test_a_size_not_measured_keeps_its_lines_and_says_when(tmp_path: Path) -> No
 def test_a_size_never_measured_keeps_nothing(tmp_path: Path) -> None:
     out = tmp_path / "BENCHMARKS.md"
     out.write_text(BENCHMARKS)
-    assert not any(bench._kept_lines(out, "XS").values())
-    assert not any(bench._kept_lines(tmp_path / "missing.md", "M").values())
+    assert not any(bench._kept_lines(bench._split_report(out)[0], "XS").values())
+    assert bench._split_report(tmp_path / "missing.md") == ("", "")
