@@ -17,12 +17,21 @@ not depend on the number of threads (each feature's bins, each row's score and
 contributions, are computed by one thread), so they use every core. The boosting rounds
 stay on one thread: they are thousands of small parallel loops, and beside another busy
 thread a second thread made them slower, not faster.
+
+``side_by_side`` runs independent pieces of work (the products of a Python model) in
+worker threads, one per core. Each piece is computed by one thread from its own inputs,
+so its bits do not depend on what runs beside it; ``threadpool_limits`` is set again in
+each worker by ``single_threaded`` (OpenMP's thread count is a per-thread setting).
 """
 
 from __future__ import annotations
 
+import contextvars
 import os
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
@@ -37,6 +46,8 @@ from threadpoolctl import threadpool_limits
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
+_FINISHED = object()
 
 
 def single_threaded(function: Callable[P, R]) -> Callable[P, R]:
@@ -56,3 +67,60 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def side_by_side(
+    jobs: Sequence[Callable[[], Iterable[T]]], workers: int
+) -> Iterator[tuple[int, T]]:
+    """Each job's items, as (job index, item), in the caller's thread as they come, while
+    the jobs run in ``workers`` threads (a job starts when a worker is free, in order).
+
+    At most ``workers`` items wait to be taken, so what is held in memory stays bounded
+    whatever the jobs produce. The workers run in the caller's context (dbt's log context:
+    their progress lines reach dbt's log). A job that raises stops the others; the error is
+    raised here. With one worker the jobs run one after another in the caller's thread.
+    """
+    if workers <= 1 or len(jobs) <= 1:
+        for index, job in enumerate(jobs):
+            for item in job():
+                yield index, item
+        return
+    waiting: queue.Queue = queue.Queue(maxsize=workers)
+    stop = threading.Event()
+
+    def put(entry: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                waiting.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run(index: int, job: Callable[[], Iterable[T]]) -> None:
+        if stop.is_set():
+            return
+        try:
+            for item in job():
+                if not put((index, item, None)):
+                    return
+        except BaseException as error:  # raised again in the caller's thread
+            put((index, _FINISHED, error))
+            return
+        put((index, _FINISHED, None))
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for index, job in enumerate(jobs):
+            pool.submit(contextvars.copy_context().run, run, index, job)
+        try:
+            remaining = len(jobs)
+            while remaining:
+                index, item, error = waiting.get()
+                if item is _FINISHED:
+                    if error is not None:
+                        raise error
+                    remaining -= 1
+                    continue
+                yield index, item
+        finally:
+            stop.set()
