@@ -4,7 +4,9 @@ Learns from fct_training_sample's rows (all of them below targeting__max_trainin
 per product, else a weighted sample), judges on every row of the test snapshot, read in
 batches with each row's item usage beside it. A product whose training inputs (grid
 dates, feature version, settings, code) are those of its stored models keeps them
-(targeting.reuse): a daily run trains nothing. Logic: targeting.training.train_product.
+(targeting.reuse): a daily run trains nothing. The products to train train side by side,
+one per core, each read on a connection of its own (targeting.threads.side_by_side).
+Logic: targeting.training.train_product.
 """
 
 import json
@@ -14,6 +16,7 @@ import pandas as pd
 from targeting.progress import log_progress
 from targeting.relations import frames_with_usage, table_and_usage, typed_relation, with_item_uses
 from targeting.reuse import decide, grid_dates, inputs_json, training_inputs, utc_now
+from targeting.threads import cores, side_by_side
 from targeting.training import MODEL_TYPES, TrainingConfig, train_product
 
 
@@ -54,8 +57,31 @@ def model(dbt, session):
         "user_id, product_id, snapshot_date",
     )
 
-    frames = []
-    for (product_id,) in products.select("product_id").order("product_id").fetchall():
+    def training(product_id, decision, inputs):
+        """The product's model rows, trained in a worker thread on a connection of its own."""
+        product = "product_id = '{}'".format(product_id.replace("'", "''"))
+        rows = sampled.filter(product).order("snapshot_date, user_id")
+        test_rows = features.filter(f"{product} and role = 'test' and is_eligible")
+        test_rows = with_item_uses(test_rows, usage).order("user_id")
+
+        def train():
+            connection = session.cursor()
+            try:
+                log_progress(f"ml_propensity_models {product_id}: training, {decision.reason}")
+                rows_read, rows_usage = table_and_usage(rows, usage, connection)
+                test_batches = frames_with_usage(test_rows, batch_size, connection)
+                frame = train_product(
+                    product_id, rows_read, rows_usage, config, score_date, test_batches
+                )
+            finally:
+                connection.close()
+            yield frame.assign(training_reason=decision.reason, training_inputs=inputs_json(inputs))
+
+        return train
+
+    frames, jobs = {}, []
+    product_ids = [p for (p,) in products.select("product_id").order("product_id").fetchall()]
+    for product_id in product_ids:
         inputs = training_inputs(
             product_id, config, train_dates, test_date, feature_version, max_training_rows
         )
@@ -65,20 +91,13 @@ def model(dbt, session):
             log_progress(
                 f"ml_propensity_models {product_id}: stored models kept (inputs unchanged)"
             )
-            frames.append(kept.assign(score_snapshot_date=score_date))
-            continue
-        log_progress(f"ml_propensity_models {product_id}: training, {decision.reason}")
-        product = "product_id = '{}'".format(product_id.replace("'", "''"))
-        rows, rows_usage = table_and_usage(
-            sampled.filter(product).order("snapshot_date, user_id"), usage
-        )
-        test_rows = features.filter(f"{product} and role = 'test' and is_eligible")
-        test_batches = frames_with_usage(
-            with_item_uses(test_rows, usage).order("user_id"), batch_size
-        )
-        frame = train_product(product_id, rows, rows_usage, config, score_date, test_batches)
-        frames.append(
-            frame.assign(training_reason=decision.reason, training_inputs=inputs_json(inputs))
-        )
+            frames[product_id] = kept.assign(score_snapshot_date=score_date)
+        else:
+            jobs.append((product_id, training(product_id, decision, inputs)))
+    # the products train side by side, one per core (each fit is single-threaded and reads
+    # its product's rows only: the same bits whatever trains beside it)
+    for index, frame in side_by_side([job for _, job in jobs], cores()):
+        frames[jobs[index][0]] = frame
+    frames = [frames[product_id] for product_id in product_ids]
     result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return typed_relation(session, result, MODEL_TYPES)

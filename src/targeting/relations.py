@@ -114,14 +114,19 @@ def frames_with_usage(
 
 
 def table_and_usage(
-    rows: duckdb.DuckDBPyRelation, usage: duckdb.DuckDBPyRelation
+    rows: duckdb.DuckDBPyRelation,
+    usage: duckdb.DuckDBPyRelation,
+    connection: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[pd.DataFrame, Usage]:
     """All of ``rows`` (feature snapshots, in their order) and the usage
     (``int_user_items_windowed``) of their (user, snapshot) pairs: (the rows, their usage).
 
     For rows read whole, the usage is read flat, beside them: a list per row
     (``with_item_uses``, for rows read in batches) cost the demo's training read 4x more.
+    Pass a ``connection`` of its own to read from another thread than the relations'.
     """
+    if connection is not None:
+        rows, usage = connection.sql(rows.sql_query()), connection.sql(usage.sql_query())
     frame = rows.to_arrow_table().to_pandas(date_as_object=False)
     pairs = rows.select("user_id, snapshot_date")
     used = usage.join(pairs, "user_id, snapshot_date", how="semi")

@@ -13,6 +13,7 @@ from targeting.candidates import MODEL_NAMES, LightGBMModel, grid_settings, merg
 from targeting.encoding import FeatureEncoder, Usage
 from targeting.metrics import evaluate
 from targeting.scoring import predict
+from targeting.threads import side_by_side
 from targeting.training import (
     METRIC_COLUMNS,
     MODEL_PREFERENCE,
@@ -642,3 +643,18 @@ def test_a_weighted_sample_of_non_adopters_stands_for_all_of_them():
         for rows in (full, sampled)
     ]
     assert np.corrcoef(*coefficients)[0, 1] > 0.9
+
+
+def test_products_trained_side_by_side_are_the_same_bits_as_one_after_another():
+    products = {f"p{seed}": world(seed=seed) for seed in range(3)}
+
+    def job(product_id):
+        features, usage = products[product_id]
+        return lambda: [train_product(product_id, features, usage, CONFIG, SCORE_DATE)]
+
+    names = sorted(products)
+    alone = {name: job(name)()[0] for name in names}
+    side = {names[index]: frame for index, frame in side_by_side([job(n) for n in names], 2)}
+
+    for name in names:
+        pd.testing.assert_frame_equal(side[name], alone[name])
