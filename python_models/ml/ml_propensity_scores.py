@@ -2,12 +2,13 @@
 
 Reasons are worded for each product's champion at the score snapshot, for its
 targeting__max_reason_rows best-scored users. Rows are read once, in batches with each
-row's item usage beside it, and written in batches. The test scores of a model kept from
-an earlier run (same trained_at) are kept too, not computed again: a daily run scores the
-score snapshot only. Incremental: such a run deletes every row but the kept test scores
-and appends what it scored, so the kept rows (most of the table) are neither read into
-this run nor written again. Logic: targeting.scoring.score_product (the stored models
-rebuilt from their JSON).
+row's item usage beside it, and written in batches. The products are scored side by
+side, one per core (targeting.threads.side_by_side). The test scores of a model kept
+from an earlier run (same trained_at) are kept too, not computed again: a daily run
+scores the score snapshot only. Incremental: such a run deletes every row but the kept
+test scores and appends what it scored, so the kept rows (most of the table) are neither
+read into this run nor written again. Logic: targeting.scoring.score_product (the stored
+models rebuilt from their JSON).
 """
 
 from targeting.relations import (
@@ -19,6 +20,7 @@ from targeting.relations import (
     with_item_uses,
 )
 from targeting.scoring import SCORE_TYPES, score_product
+from targeting.threads import cores, side_by_side
 
 
 def model(dbt, session):
@@ -33,29 +35,46 @@ def model(dbt, session):
 
     batch_size = int(dbt.config.get("batch_size"))
     max_reason_rows = int(dbt.config.get("max_reason_rows"))
-    # reads on a connection of their own: the batches are written while they are read
-    reader = session.cursor()
     # the test scores this table holds from the last run, and the models they came from
     previous = stored_rows(session, str(dbt.this), "role = 'test'")
     models_frame = models.order("product_id, model_name").df()
     models_frame, kept = kept_test_scores(models_frame, previous)
 
-    def rows_of(product, role):
-        rows = features.filter(f"{product} and is_eligible and role = '{role}'")
-        relation = with_item_uses(rows, usage).order("user_id")
-        return lambda: frames_with_usage(relation, batch_size, reader)
+    def scoring(product_id):
+        """The product's score batches, computed in a worker thread that reads its rows on
+        a connection of its own (the batches are written while they are read)."""
+        product = "product_id = '{}'".format(product_id.replace("'", "''"))
+        test_rows, score_rows = (
+            with_item_uses(
+                features.filter(f"{product} and is_eligible and role = '{role}'"), usage
+            ).order("user_id")
+            for role in ("test", "score")
+        )
 
-    def batches():
-        for product_id in sorted(models_frame["product_id"].unique()):
-            product = "product_id = '{}'".format(product_id.replace("'", "''"))
-            yield from score_product(
-                models_frame[models_frame["product_id"] == product_id],
-                rows_of(product, "test"),
-                rows_of(product, "score"),
-                max_reason_rows,
-            )
+        def score():
+            reader = session.cursor()
 
-    scored = collect_batches(session, batches(), SCORE_TYPES, "ml_propensity_scores__batches")
+            def batches_of(relation):
+                return lambda: frames_with_usage(relation, batch_size, reader)
+
+            try:
+                yield from score_product(
+                    models_frame[models_frame["product_id"] == product_id],
+                    batches_of(test_rows),
+                    batches_of(score_rows),
+                    max_reason_rows,
+                )
+            finally:
+                reader.close()
+
+        return score
+
+    # the products are scored side by side, one per core, their batches written as they
+    # come (each product's in a table of its own: the rows keep the order of the products)
+    jobs = [scoring(product_id) for product_id in sorted(models_frame["product_id"].unique())]
+    scored = collect_batches(
+        session, side_by_side(jobs, cores()), SCORE_TYPES, "ml_propensity_scores__batches"
+    )
     if dbt.is_incremental:
         # the kept test scores stay where they are; everything else is replaced
         drop_all_but(session, str(dbt.this), kept)

@@ -8,6 +8,7 @@ table, so the whole result never has to sit in pandas at once.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 
 import duckdb
@@ -46,17 +47,28 @@ def typed_relation(
 
 def collect_batches(
     session: duckdb.DuckDBPyConnection,
-    batches: Iterable[pd.DataFrame],
+    batches: Iterable[tuple[int, pd.DataFrame]],
     types: Mapping[str, str],
     table: str,
 ) -> duckdb.DuckDBPyRelation:
-    """All batches, typed, in one temporary table ``table`` (replaced if it exists)."""
+    """All batches, typed, in temporary tables named after ``table`` (replaced if they
+    exist). Each batch comes with the number of the part it belongs to (a job of
+    ``side_by_side``): the relation returned holds the parts in the order of their
+    numbers, each part's batches in the order they came, however the parts interleaved."""
     columns = ", ".join(f'"{name}" {sql_type}' for name, sql_type in types.items())
-    session.execute(f'create or replace temp table "{table}" ({columns})')
-    for batch in batches:
-        if not batch.empty:
-            typed_relation(session, batch, types).insert_into(table)
-    return session.table(table)
+    parts: dict[int, str] = {}
+    for part, batch in batches:
+        if batch.empty:
+            continue
+        if part not in parts:
+            parts[part] = f"{table}__{part}"
+            session.execute(f'create or replace temp table "{parts[part]}" ({columns})')
+        typed_relation(session, batch, types).insert_into(parts[part])
+    if not parts:
+        session.execute(f'create or replace temp table "{table}" ({columns})')
+        return session.table(table)
+    relations = [session.table(parts[part]) for part in sorted(parts)]
+    return functools.reduce(lambda left, right: left.union(right), relations)
 
 
 def frames_in_batches(
