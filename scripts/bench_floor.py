@@ -591,7 +591,7 @@ def measure_model(features, train_rows: int, seed: int) -> dict[str, Any]:
     import lightgbm as lgb
     import numpy as np
 
-    from targeting.candidates import DEFAULT_PARAMS
+    from targeting.candidates import BOOSTING_THREADS, DEFAULT_PARAMS
 
     keys = {"user_id", "product_id", "snapshot_date", "is_eligible", "label"}
     frame = features
@@ -615,9 +615,9 @@ def measure_model(features, train_rows: int, seed: int) -> dict[str, Any]:
                 "bagging_fraction",
                 "bagging_freq",
                 "lambda_l2",
-                "num_threads",
             )
         },
+        "num_threads": BOOSTING_THREADS,
         "scale_pos_weight": (train_rows - n_positive) / n_positive,
         "seed": seed,
         "deterministic": True,

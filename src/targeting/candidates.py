@@ -38,7 +38,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score
 
 from targeting.calibration import apply_calibration, calibrated_slope
-from targeting.threads import cores
+from targeting.threads import lightgbm_threads
 
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "logistic_regression": {"C": 0.1, "max_iter": 100},
@@ -54,9 +54,6 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
         "early_stopping_rounds": 30,
         # rounds when there is no tuning adopter to stop on
         "default_rounds": 100,
-        # one thread: these data are small, and a second thread competing with another
-        # model dbt runs at the same time made each round 100x slower
-        "num_threads": 1,
         # tried in this order, the best tuning PR-AUC kept (the first on a tie); [] or [{}]
         # keeps the settings above. Fewer leaves and more rows per leaf for small or noisy
         # products, more leaves for interactions, a slower rate for more, smaller steps.
@@ -71,6 +68,10 @@ DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "lookalike": {"shrinkage": 1.0},
 }
 MODEL_NAMES = tuple(DEFAULT_PARAMS)
+# LightGBM boosts on one thread, not a setting: these data are small, a second thread
+# competing with another model made each round 100x slower, and LightGBM's thread count is
+# process-wide, so products boosting side by side must all ask for the same (threads.py)
+BOOSTING_THREADS = 1
 
 
 class Candidate(Protocol):
@@ -107,6 +108,12 @@ def grid_settings(params: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _check_keys(name: str, given: dict[str, Any], known: dict[str, Any]) -> None:
+    if name == "lightgbm" and "num_threads" in given:
+        raise ValueError(
+            "targeting: num_threads is not a lightgbm setting in var targeting__model_params: "
+            "each product boosts on one thread and the products train side by side, one per "
+            "core; remove it"
+        )
     unknown = sorted(set(given) - set(known))
     if unknown:
         raise ValueError(
@@ -205,9 +212,12 @@ class _Datasets:
             n_negative = sample_weight[labels == 0].sum()
             n_positive = sample_weight[labels == 1].sum()
         scale_pos_weight = n_negative / max(n_positive, 1)
-        # binned on every core (the same bins whatever the threads), before lgb.train would
-        # bin them on the boosting's one thread
-        binning = {**cls.booster_params_of(seed, scale_pos_weight), "num_threads": cores()}
+        # binned on every core (the same bins whatever the threads) unless another product
+        # trains beside this one, before lgb.train would bin them on the boosting's thread
+        binning = {
+            **cls.booster_params_of(seed, scale_pos_weight),
+            "num_threads": lightgbm_threads(),
+        }
         train_set = lgb.Dataset(
             matrix, labels, weight=sample_weight, params=binning, free_raw_data=True
         ).construct()
@@ -290,7 +300,7 @@ class LightGBMModel:
             "bagging_fraction": params["bagging_fraction"],
             "bagging_freq": params["bagging_freq"],
             "lambda_l2": params["lambda_l2"],
-            "num_threads": params["num_threads"],
+            "num_threads": BOOSTING_THREADS,
         }
         if data.valid_set is not None:
             booster = lgb.train(
@@ -322,14 +332,19 @@ class LightGBMModel:
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
         # each row scored by one thread: every core gives the same bits
-        return self.booster.predict(matrix, num_iteration=self.best_iteration, num_threads=cores())
+        return self.booster.predict(
+            matrix, num_iteration=self.best_iteration, num_threads=lightgbm_threads()
+        )
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         # SHAP values cost far more than scores; each row's are computed by one thread, so
         # every core gives the same bits. The last column is the expected value (the same
         # for every row), not a feature.
         return self.booster.predict(
-            matrix, num_iteration=self.best_iteration, pred_contrib=True, num_threads=cores()
+            matrix,
+            num_iteration=self.best_iteration,
+            pred_contrib=True,
+            num_threads=lightgbm_threads(),
         )[:, :-1]
 
     def to_dict(self) -> dict[str, Any]:

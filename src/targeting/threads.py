@@ -11,17 +11,25 @@ process-wide, so a limit that one model lifts on its way out would lift it under
 still running in the next dbt thread. The process is dbt's; nothing else in it uses
 these libraries.
 
-LightGBM's binning and prediction are the exception (``cores``): building a Dataset, and
-predicting scores and SHAP contributions. Each is one large parallel loop whose result does
-not depend on the number of threads (each feature's bins, each row's score and
-contributions, are computed by one thread), so they use every core. The boosting rounds
-stay on one thread: they are thousands of small parallel loops, and beside another busy
-thread a second thread made them slower, not faster.
+LightGBM's binning and prediction are the exception (``lightgbm_threads``): building a
+Dataset, and predicting scores and SHAP contributions. Each is one large parallel loop whose
+result does not depend on the number of threads (each feature's bins, each row's score and
+contributions, are computed by one thread), so they use every core when nothing runs beside
+them. The boosting rounds stay on one thread: they are thousands of small parallel loops,
+and beside another busy thread a second thread made them slower, not faster.
 
 ``side_by_side`` runs independent pieces of work (the products of a Python model) in
 worker threads, one per core. Each piece is computed by one thread from its own inputs,
 so its bits do not depend on what runs beside it; ``threadpool_limits`` is set again in
 each worker by ``single_threaded`` (OpenMP's thread count is a per-thread setting).
+
+LightGBM's is not: LightGBM 4 keeps the thread count of its parallel loops in one
+process-wide variable that every call sets from its ``num_threads``, and sizes per-thread
+buffers from it. Binning or predicting on two threads in one worker while another worker's
+boosting ran on one put that boosting on two threads mid-fit: on the test suite's small
+world, one build in six trained a product's LightGBM with other leaf values in the last
+bits, and one crashed in lib_lightgbm.so. In a worker every LightGBM call therefore uses
+one thread, so the process-wide count never changes while workers run.
 """
 
 from __future__ import annotations
@@ -69,6 +77,16 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+# True in side_by_side's worker threads (each runs in a context of its own)
+_IN_WORKER = contextvars.ContextVar("targeting_side_by_side_worker", default=False)
+
+
+def lightgbm_threads() -> int:
+    """Threads for LightGBM's binning and prediction: every core, but one in a worker of
+    ``side_by_side``, where another worker may be boosting (see the module's docstring)."""
+    return 1 if _IN_WORKER.get() else cores()
+
+
 def side_by_side(
     jobs: Sequence[Callable[[], Iterable[T]]], workers: int
 ) -> Iterator[tuple[int, T]]:
@@ -100,6 +118,7 @@ def side_by_side(
     def run(index: int, job: Callable[[], Iterable[T]]) -> None:
         if stop.is_set():
             return
+        _IN_WORKER.set(True)  # in this job's copy of the caller's context
         try:
             for item in job():
                 if not put((index, item, None)):

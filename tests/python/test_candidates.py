@@ -22,7 +22,6 @@ from targeting.candidates import (
 )
 
 # Small data: LightGBM's default of 50 rows per leaf would leave almost no split to make.
-# One thread: with two, a busy machine makes every boosting round wait on the other.
 LGB_PARAMS = merge_params(
     "lightgbm",
     {
@@ -31,7 +30,6 @@ LGB_PARAMS = merge_params(
         "max_rounds": 300,
         "early_stopping_rounds": 15,
         "default_rounds": 40,
-        "num_threads": 1,
     },
 )
 
@@ -195,14 +193,13 @@ def test_lightgbm_is_deterministic_for_a_seed():
     assert first.to_dict() == second.to_dict()
 
 
-@pytest.mark.parametrize("num_threads", [DEFAULT_PARAMS["lightgbm"]["num_threads"], 2])
-def test_lightgbm_is_deterministic_with_one_or_two_threads(num_threads: int):
-    matrix, labels = problem()
-    params = {**LGB_PARAMS, "num_threads": num_threads}
-    first = LightGBMModel.fit_rounds(matrix, labels, params, 3, rounds=5)
-    second = LightGBMModel.fit_rounds(matrix, labels, params, 3, rounds=5)
-
-    assert first.booster.model_to_string() == second.booster.model_to_string()
+def test_lightgbm_threads_are_not_a_setting():
+    # LightGBM's thread count is process-wide: products boosting side by side on other
+    # counts changed each other's trees (threads.py), so the project sets it
+    with pytest.raises(ValueError, match=r"num_threads is not a lightgbm setting.*remove it"):
+        merge_params("lightgbm", {"num_threads": 2})
+    with pytest.raises(ValueError, match="num_threads is not a lightgbm setting"):
+        merge_params("lightgbm", {"grid": [{}, {"num_threads": 2}]})
 
 
 @pytest.mark.parametrize("n_cores", [1, 2, 3])
@@ -210,12 +207,12 @@ def test_lightgbm_binning_and_contributions_on_every_core_give_the_same_bits(
     monkeypatch: pytest.MonkeyPatch, n_cores: int
 ):
     # Datasets are binned and SHAP values computed on every core (the boosting stays on
-    # num_threads): the trees, scores and contributions must not depend on how many
+    # one thread): the trees, scores and contributions must not depend on how many
     matrix, labels = problem(n=3000)
     validation, other = problem(n=1000, seed=1), problem(n=2000, seed=2)[0]
-    monkeypatch.setattr("targeting.candidates.cores", lambda: 1)
+    monkeypatch.setattr("targeting.candidates.lightgbm_threads", lambda: 1)
     reference = LightGBMModel.fit(matrix, labels, LGB_PARAMS, 3, validation)
-    monkeypatch.setattr("targeting.candidates.cores", lambda: n_cores)
+    monkeypatch.setattr("targeting.candidates.lightgbm_threads", lambda: n_cores)
     model = LightGBMModel.fit(matrix, labels, LGB_PARAMS, 3, validation)
 
     assert model.to_dict() == reference.to_dict()

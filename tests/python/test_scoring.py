@@ -26,7 +26,6 @@ CONFIG = TrainingConfig(
             "min_data_in_leaf": 10,
             "max_rounds": 200,
             "early_stopping_rounds": 20,
-            "num_threads": 1,
         }
     },
 )

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from targeting.threads import side_by_side
+from targeting.threads import cores, lightgbm_threads, side_by_side
 
 SUBJECT: contextvars.ContextVar[str] = contextvars.ContextVar("subject", default="none")
 
@@ -103,3 +103,15 @@ def test_an_error_in_a_job_is_raised_in_the_caller_and_stops_the_others():
     n_produced = len(produced)
     time.sleep(0.3)
     assert len(produced) == n_produced  # the endless job stopped
+
+
+def test_lightgbm_takes_every_core_but_one_thread_in_a_worker():
+    # LightGBM's thread count is process-wide: in a worker, another may be boosting
+    def job():
+        yield lightgbm_threads()
+
+    assert lightgbm_threads() == cores()
+    assert [item for _, item in side_by_side([job, job], 2)] == [1, 1]
+    # one worker, or one job: the caller's thread, nothing beside it
+    assert [item for _, item in side_by_side([job, job], 1)] == [cores(), cores()]
+    assert [item for _, item in side_by_side([job], 2)] == [cores()]

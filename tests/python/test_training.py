@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pytest
@@ -28,13 +29,11 @@ from targeting.training import (
 TRAIN_DATES = [dt.date(2024, 1, 1), dt.date(2024, 2, 1), dt.date(2024, 3, 1)]
 TEST_DATE = dt.date(2024, 4, 1)
 SCORE_DATE = dt.date(2024, 5, 1)
-# one LightGBM thread: with two, a busy machine makes every boosting round wait on the other
 MODEL_PARAMS = {
     "lightgbm": {
         "min_data_in_leaf": 10,
         "max_rounds": 200,
         "early_stopping_rounds": 20,
-        "num_threads": 1,
     }
 }
 CONFIG = TrainingConfig(
@@ -658,3 +657,45 @@ def test_products_trained_side_by_side_are_the_same_bits_as_one_after_another():
 
     for name in names:
         pd.testing.assert_frame_equal(side[name], alone[name])
+
+
+def test_every_lightgbm_call_of_products_side_by_side_asks_for_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """LightGBM's thread count is process-wide and each call sets it: a product binning or
+    predicting on two threads while another boosted on one changed the other's trees in
+    the last bits (one build in six of the small world) or crashed LightGBM. Every call
+    made in side_by_side's workers must ask for the same count, one, whatever the cores."""
+    monkeypatch.setattr("targeting.threads.cores", lambda: 4)
+    asked: list[tuple[str, object]] = []
+    construct, train, predict = lgb.Dataset.construct, lgb.train, lgb.Booster.predict
+
+    def spying_construct(self, *args, **kwargs):
+        asked.append(("binning", (self.params or {}).get("num_threads")))
+        return construct(self, *args, **kwargs)
+
+    def spying_train(params, *args, **kwargs):
+        asked.append(("boosting", params.get("num_threads")))
+        return train(params, *args, **kwargs)
+
+    def spying_predict(self, *args, **kwargs):
+        asked.append(("prediction", kwargs.get("num_threads")))
+        return predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(lgb.Dataset, "construct", spying_construct)
+    monkeypatch.setattr(lgb, "train", spying_train)
+    monkeypatch.setattr(lgb.Booster, "predict", spying_predict)
+    products = {f"p{seed}": world(seed=seed) for seed in range(2)}
+
+    def job(product_id):
+        features, usage = products[product_id]
+        return lambda: [train_product(product_id, features, usage, CONFIG, SCORE_DATE)]
+
+    list(side_by_side([job(name) for name in sorted(products)], 2))
+
+    assert {kind for kind, _ in asked} == {"binning", "boosting", "prediction"}
+    assert {threads for _, threads in asked} == {1}, sorted(set(asked), key=str)
+    # alone, binning and prediction take every core
+    asked.clear()
+    job("p0")()
+    assert {threads for kind, threads in asked if kind != "boosting"} == {4}
