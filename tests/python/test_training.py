@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 
 import lightgbm as lgb
 import numpy as np
@@ -644,16 +645,21 @@ def test_a_weighted_sample_of_non_adopters_stands_for_all_of_them():
     assert np.corrcoef(*coefficients)[0, 1] > 0.9
 
 
-def test_products_trained_side_by_side_are_the_same_bits_as_one_after_another():
-    products = {f"p{seed}": world(seed=seed) for seed in range(3)}
+def training_jobs(n_products: int) -> dict[str, Callable[[], list[pd.DataFrame]]]:
+    """Per product of a small world each, a side_by_side job training it."""
 
-    def job(product_id):
-        features, usage = products[product_id]
+    def job(product_id: str, seed: int) -> Callable[[], list[pd.DataFrame]]:
+        features, usage = world(seed=seed)
         return lambda: [train_product(product_id, features, usage, CONFIG, SCORE_DATE)]
 
-    names = sorted(products)
-    alone = {name: job(name)()[0] for name in names}
-    side = {names[index]: frame for index, frame in side_by_side([job(n) for n in names], 2)}
+    return {f"p{seed}": job(f"p{seed}", seed) for seed in range(n_products)}
+
+
+def test_products_trained_side_by_side_are_the_same_bits_as_one_after_another():
+    jobs = training_jobs(3)
+    names = sorted(jobs)
+    alone = {name: jobs[name]()[0] for name in names}
+    side = {names[index]: frame for index, frame in side_by_side([jobs[n] for n in names], 2)}
 
     for name in names:
         pd.testing.assert_frame_equal(side[name], alone[name])
@@ -685,17 +691,13 @@ def test_every_lightgbm_call_of_products_side_by_side_asks_for_one_thread(
     monkeypatch.setattr(lgb.Dataset, "construct", spying_construct)
     monkeypatch.setattr(lgb, "train", spying_train)
     monkeypatch.setattr(lgb.Booster, "predict", spying_predict)
-    products = {f"p{seed}": world(seed=seed) for seed in range(2)}
+    jobs = training_jobs(2)
 
-    def job(product_id):
-        features, usage = products[product_id]
-        return lambda: [train_product(product_id, features, usage, CONFIG, SCORE_DATE)]
-
-    list(side_by_side([job(name) for name in sorted(products)], 2))
+    list(side_by_side([jobs[name] for name in sorted(jobs)], 2))
 
     assert {kind for kind, _ in asked} == {"binning", "boosting", "prediction"}
     assert {threads for _, threads in asked} == {1}, sorted(set(asked), key=str)
     # alone, binning and prediction take every core
     asked.clear()
-    job("p0")()
+    jobs["p0"]()
     assert {threads for kind, threads in asked if kind != "boosting"} == {4}
