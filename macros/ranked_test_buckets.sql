@@ -7,21 +7,27 @@
     expected, and the same cumulated from group 1 down (gain, lift, precision). The
     probabilities are summed as decimals, so the sums are the same bits on every run.
     Lifts carry a 95% interval: Wilson's interval of the group's adoption rate over the
-    base rate (the base rate, over every test user, taken as known). -#}
+    base rate (the base rate, over every test user, taken as known).
+
+    Only the models a run has not evaluated yet are computed (macro per_model_evaluation:
+    most days none); the others keep their rows. -#}
 {% macro ranked_test_buckets(n_buckets, bucket) %}
+
+{%- set evaluated = models_to_evaluate('model_trained_at') %}
 
 with
 
 scores as (
 
     select * from {{ ml_table('ml_propensity_scores') }}
-    where role = 'test'
+    where role = 'test' and {{ model_filter(evaluated) }}
 
 ),
 
 models as (
 
     select * from {{ ml_table('ml_propensity_models') }}
+    where {{ model_filter(evaluated) }}
 
 ),
 
@@ -127,7 +133,9 @@ final as (
         {{ wilson_bound('rated.cumulative_adopters', 'rated.cumulative_users', 1) }}
         / nullif(rated.base_rate, 0) as cumulative_lift_high,
         rated.min_score,
-        rated.max_score
+        rated.max_score,
+        models.trained_at as model_trained_at,
+        '{{ evaluation_version() }}' as evaluation_version
 
     from rated
     inner join models

@@ -73,8 +73,8 @@ def _models(warehouse: Path) -> list[tuple]:
     )
 
 
-def _built_snapshots(work_dir: Path, model: str) -> str:
-    """The compiled filter of the snapshots the last run of ``model`` computed."""
+def _compiled(work_dir: Path, model: str) -> str:
+    """The code the last run compiled for ``model`` (its filters: what it computed)."""
     results = json.loads((work_dir / "target" / "run_results.json").read_text())
     (code,) = [r["compiled_code"] for r in results["results"] if r["unique_id"].endswith(model)]
     return code
@@ -94,7 +94,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         out[f"{day} lists"] = _query(
             daily / "warehouse.duckdb", "select * from marts.fct_target_lists order by all"
         )
-        out[f"{day} compiled"] = _built_snapshots(daily, "fct_feature_snapshots")
+        out[f"{day} compiled"] = _compiled(daily, "fct_feature_snapshots")
+        out[f"{day} evaluated"] = {
+            mart: _compiled(daily, mart) for mart in ("fct_decile_lift", "fct_model_evaluation")
+        }
         if position:
             # the same events built in full, into a warehouse of their own
             full = tmp_path_factory.mktemp(f"full_{day}")
@@ -134,6 +137,9 @@ def test_that_day_reuses_the_models_and_computes_only_the_score_snapshot(runs) -
     compiled = runs["2026-11-01 compiled"]
     assert "snapshot_date in (cast('2026-11-01' as date))" in compiled
     assert "2026-09-07" not in compiled
+    # the test scores are the same: the evaluation marts compute no model and keep their rows
+    for mart, code in runs["2026-11-01 evaluated"].items():
+        assert "where role = 'test' and false" in code, mart
 
 
 def test_a_day_on_which_the_grid_moves_equals_a_full_build(runs) -> None:
@@ -149,6 +155,36 @@ def test_that_day_retrains_and_says_why(runs) -> None:
     assert "cast('2026-10-05' as date)" in compiled
     assert "cast('2026-11-02' as date)" in compiled
     assert "2026-08-10" not in compiled
+    # every model retrained: the evaluation marts compute each of them again
+    n_models = len(after)
+    for mart, code in runs["2026-11-02 evaluated"].items():
+        assert "where role = 'test' and (product_id, model_name) in (" in code, mart
+        assert code.count("', '") >= n_models, mart
+
+
+def test_a_changed_evaluation_var_computes_every_model_again(runs) -> None:
+    daily = runs["daily"]
+    warehouse = daily / "warehouse.duckdb"
+    marts = "fct_decile_lift fct_gains_curve fct_model_evaluation"
+    # a row of a model no longer in ml_propensity_models, as a product dropped leaves it
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "insert into marts.fct_decile_lift select * replace ('gone' as product_id)"
+            " from marts.fct_decile_lift limit 1"
+        )
+    _build(daily, "--select", marts, targeting__top_k=7)
+    assert _query(warehouse, "select * from marts.fct_decile_lift where product_id = 'gone'") == []
+    versions = _query(
+        warehouse,
+        "select distinct evaluation_version from marts.fct_model_evaluation"
+        " union select distinct evaluation_version from marts.fct_decile_lift"
+        " union select distinct evaluation_version from marts.fct_gains_curve",
+    )
+    assert len(versions) == 1
+    assert _query(warehouse, "select distinct top_k from marts.fct_model_evaluation") == [(7,)]
+    # and back: the default's rows again, none of top_k 7 left beside them
+    _build(daily, "--select", marts)
+    assert _query(warehouse, "select distinct top_k from marts.fct_model_evaluation") == [(500,)]
 
 
 def test_a_changed_feature_var_recomputes_everything_and_retrains(runs) -> None:

@@ -1,3 +1,5 @@
+{{ config(**per_model_evaluation('model_trained_at')) }}
+
 -- The gains curve of the out-of-time test at any list size, per product and model: the
 -- test snapshot's eligible users ranked by score (ties by user_id), cut into 100 equal
 -- percentiles (NTILE; percentile 1 = the highest scores), with the cumulative users,

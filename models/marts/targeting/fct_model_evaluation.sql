@@ -1,3 +1,5 @@
+{{ config(**per_model_evaluation('trained_at')) }}
+
 -- Out-of-time evaluation per product and model, computed in SQL from the test scores:
 -- AUC-ROC by rank sums (tied scores at their average rank), PR-AUC as average precision
 -- over the distinct score thresholds, precision, recall and NDCG at targeting__top_k
@@ -8,29 +10,33 @@
 -- lift carry 95% intervals (macros/intervals.sql), and a product whose test holds fewer
 -- than targeting__min_test_adopters adopters is flagged as too small to judge.
 -- Candidates that were not fitted keep their row, with their status and no metric.
+-- Only the models a run has not evaluated yet are computed (macro per_model_evaluation:
+-- most days none); the others keep their rows.
 
 {%- set top_k = var('targeting__top_k') %}
 {%- set min_test_adopters = var('targeting__min_test_adopters') %}
+{%- set evaluated = models_to_evaluate('trained_at') %}
 
 with
 
 scores as (
 
     select * from {{ ml_table('ml_propensity_scores') }}
-    where role = 'test'
+    where role = 'test' and {{ model_filter(evaluated) }}
 
 ),
 
 models as (
 
     select * from {{ ml_table('ml_propensity_models') }}
+    where {{ model_filter(evaluated) }}
 
 ),
 
 top_deciles as (
 
     select * from {{ ref('fct_decile_lift') }}
-    where decile = 1
+    where decile = 1 and {{ model_filter(evaluated) }}
 
 ),
 
@@ -43,6 +49,7 @@ decile_calibration as (
         sum(cast(abs(expected_adopters - n_adopters) as decimal(38, 18))) as absolute_gap
 
     from {{ ref('fct_decile_lift') }}
+    where {{ model_filter(evaluated) }}
     group by product_id, model_name
 
 ),
@@ -229,7 +236,8 @@ final as (
         metrics.calibration_error,
         models.n_train_rows,
         models.n_train_positives,
-        models.trained_at
+        models.trained_at,
+        '{{ evaluation_version() }}' as evaluation_version
 
     from models
     left join metrics
