@@ -2,7 +2,7 @@
 
 Learns from fct_training_sample's rows (all of them below targeting__max_training_rows
 per product, else a weighted sample), judges on every row of the test snapshot, read in
-batches with each row's item usage beside it. A product whose training inputs (grid
+batches (its item usage read once, for every product). A product whose training inputs (grid
 dates, feature version, settings, code) are those of its stored models keeps them
 (targeting.reuse): a daily run trains nothing. The products to train train side by side,
 one per core, each read on a connection of its own (targeting.threads.side_by_side).
@@ -14,7 +14,7 @@ import json
 import pandas as pd
 
 from targeting.progress import log_progress
-from targeting.relations import frames_with_usage, table_and_usage, typed_relation, with_item_uses
+from targeting.relations import batches, table_and_usage, typed_relation, usage_at
 from targeting.reuse import decide, grid_dates, inputs_json, training_inputs, utc_now
 from targeting.threads import cores, side_by_side
 from targeting.training import MODEL_TYPES, TrainingConfig, train_product
@@ -57,19 +57,19 @@ def model(dbt, session):
         "user_id, product_id, snapshot_date",
     )
 
-    def training(product_id, decision, inputs):
+    def training(product_id, decision, inputs, test_usage):
         """The product's model rows, trained in a worker thread on a connection of its own."""
         product = "product_id = '{}'".format(product_id.replace("'", "''"))
         rows = sampled.filter(product).order("snapshot_date, user_id")
         test_rows = features.filter(f"{product} and role = 'test' and is_eligible")
-        test_rows = with_item_uses(test_rows, usage).order("user_id")
+        test_rows = test_rows.order("user_id")
 
         def train():
             connection = session.cursor()
             try:
                 log_progress(f"ml_propensity_models {product_id}: training, {decision.reason}")
                 rows_read, rows_usage = table_and_usage(rows, usage, connection)
-                test_batches = frames_with_usage(test_rows, batch_size, connection)
+                test_batches = batches(test_rows, test_usage, batch_size, connection)
                 frame = train_product(
                     product_id, rows_read, rows_usage, config, score_date, test_batches
                 )
@@ -79,7 +79,7 @@ def model(dbt, session):
 
         return train
 
-    frames, jobs = {}, []
+    frames, to_train = {}, []
     product_ids = [p for (p,) in products.select("product_id").order("product_id").fetchall()]
     for product_id in product_ids:
         inputs = training_inputs(
@@ -93,7 +93,10 @@ def model(dbt, session):
             )
             frames[product_id] = kept.assign(score_snapshot_date=score_date)
         else:
-            jobs.append((product_id, training(product_id, decision, inputs)))
+            to_train.append((product_id, decision, inputs))
+    # the test snapshot's usage, read once for every product to train
+    test_usage = usage_at(features.filter("role = 'test'"), usage) if to_train else None
+    jobs = [(product, training(product, *args, test_usage)) for product, *args in to_train]
     # the products train side by side, one per core (each fit is single-threaded and reads
     # its product's rows only: the same bits whatever trains beside it)
     for index, frame in side_by_side([job for _, job in jobs], cores()):

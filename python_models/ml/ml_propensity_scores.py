@@ -1,25 +1,25 @@
 """Scores of every eligible user at the test and score snapshots, per product x model.
 
 Reasons are worded for each product's champion at the score snapshot, for its
-targeting__max_reason_rows best-scored users. Rows are read once, in batches with each
-row's item usage beside it, and written in batches. The products are scored side by
-side, one per core (targeting.threads.side_by_side). The test scores of a model kept
-from an earlier run (same trained_at) are kept too, not computed again: a daily run
-scores the score snapshot only. Incremental: such a run deletes every row but the kept
+targeting__max_reason_rows best-scored users. Rows are read once, in batches, and written
+in batches; the item usage of a snapshot is read once, for every product. The products are
+scored side by side, one per core (targeting.threads.side_by_side). The test scores of a
+model kept from an earlier run (same trained_at) are kept too, not computed again: a daily
+run scores the score snapshot only. Incremental: such a run deletes every row but the kept
 test scores and appends what it scored, so the kept rows (most of the table) are neither
 read into this run nor written again. Logic: targeting.scoring.score_product (the stored
 models rebuilt from their JSON).
 """
 
 from targeting.relations import (
+    batches,
     collect_batches,
     drop_all_but,
-    frames_with_usage,
     kept_test_scores,
     stored_rows,
-    with_item_uses,
+    usage_at,
 )
-from targeting.scoring import SCORE_TYPES, score_product
+from targeting.scoring import ARTIFACT_COLUMNS, SCORE_TYPES, score_product
 from targeting.threads import cores, side_by_side
 
 
@@ -39,29 +39,37 @@ def model(dbt, session):
     previous = stored_rows(session, str(dbt.this), "role = 'test'")
     models_frame = models.order("product_id, model_name").df()
     models_frame, kept = kept_test_scores(models_frame, previous)
+    # the usage of each snapshot some fit scores, read once for every product (a daily
+    # run: the score snapshot's only)
+    fitted = models_frame[models_frame["status"] == "ok"]
+    usage_of = {
+        role: usage_at(features.filter(f"role = '{role}'"), usage)
+        for role, column in ARTIFACT_COLUMNS.items()
+        if fitted[column].notna().any()
+    }
 
     def scoring(product_id):
         """The product's score batches, computed in a worker thread that reads its rows on
         a connection of its own (the batches are written while they are read)."""
         product = "product_id = '{}'".format(product_id.replace("'", "''"))
-        test_rows, score_rows = (
-            with_item_uses(
-                features.filter(f"{product} and is_eligible and role = '{role}'"), usage
-            ).order("user_id")
+        rows = {
+            role: features.filter(f"{product} and is_eligible and role = '{role}'").order("user_id")
             for role in ("test", "score")
-        )
+        }
 
         def score():
             reader = session.cursor()
 
-            def batches_of(relation):
-                return lambda: frames_with_usage(relation, batch_size, reader)
+            def batches_of(role):
+                if role not in usage_of:  # nothing scores it
+                    return lambda: iter(())
+                return lambda: batches(rows[role], usage_of[role], batch_size, reader)
 
             try:
                 yield from score_product(
                     models_frame[models_frame["product_id"] == product_id],
-                    batches_of(test_rows),
-                    batches_of(score_rows),
+                    batches_of("test"),
+                    batches_of("score"),
                     max_reason_rows,
                 )
             finally:

@@ -15,8 +15,10 @@ DuckDB, calling the same functions as the dbt Python models:
   reasons of those users;
 - clustering (``targeting.clusters.cluster_users``) runs on the driver.
 
-Rows reach the functions as Arrow and become pandas through ``relations.split_usage``,
-as they do on DuckDB, so both engines hand them the same frames. The Spark session is
+Rows reach the functions as Arrow, each with its item usage as a list beside it, and
+become (rows, ``Usage``) through ``relations.split_usage``: the same frames and usage as
+DuckDB hands them (there the usage of a snapshot is read once, ``relations.usage_at``;
+scores are the same bits either way, tests/python/test_spark_ml.py). The Spark session is
 built from the ``spark`` target of ``profiles.yml`` and the settings from the same files
 dbt reads (``targeting.spark_settings``).
 """
@@ -132,7 +134,7 @@ def read_inputs(spark: SparkSession) -> dict[str, DataFrame]:
 
 def with_item_uses(rows: DataFrame, usage: DataFrame) -> DataFrame:
     """``rows`` with each row's usage as a list column ``item_uses`` in (item_kind, item)
-    order, null without usage: ``relations.with_item_uses`` on Spark, same columns."""
+    order, null without usage (``relations.split_usage`` reads it)."""
     dates = rows.select("snapshot_date").distinct()
     items = F.struct("item_kind", "item", "uses_90d")
     lists = (

@@ -29,7 +29,7 @@ from spark_fixtures import duckdb_table, ensure_tables
 
 from targeting import spark_ml
 from targeting.importance import IMPORTANCE_TYPES
-from targeting.relations import frames_with_usage, with_item_uses
+from targeting.relations import batches, usage_at
 from targeting.scoring import SCORE_TYPES, score_product
 from targeting.spark_settings import SPARK_TYPES, MlSettings, column_types, spark_conf
 from targeting.training import METRIC_COLUMNS, MODEL_TYPES
@@ -173,8 +173,8 @@ def test_reasons_only_for_the_best_scored_users_as_on_duckdb(
 
         def rows_of(role: str):
             rows = features.filter(f"product_id = '{product}' and is_eligible and role = '{role}'")
-            relation = with_item_uses(rows, usage).order("user_id")
-            return lambda: frames_with_usage(relation, settings.batch_rows)
+            role_usage = usage_at(rows, usage)
+            return lambda: batches(rows.order("user_id"), role_usage, settings.batch_rows)
 
         duckdb_scores = pd.concat(
             score_product(models, rows_of("test"), rows_of("score"), max_reason_rows),
