@@ -34,8 +34,10 @@
 {%- endmacro %}
 
 {% macro default__incremental_by_day(day_column) -%}
+    {#- a column added to the model (built_at) is added to the table, null in the rows
+        written before it -#}
     {{- return({'materialized': 'incremental', 'incremental_strategy': 'delete+insert',
-        'unique_key': day_column}) -}}
+        'unique_key': day_column, 'on_schema_change': 'append_new_columns'}) -}}
 {%- endmacro %}
 
 {% macro spark__incremental_by_day(day_column) -%}
@@ -67,4 +69,14 @@
     {{- return({'materialized': 'incremental', 'incremental_strategy': 'insert_overwrite',
         'partition_by': [day_column], 'on_schema_change': 'append_new_columns',
         'full_refresh': false}) -}}
+{%- endmacro %}
+
+
+{#- When the run that wrote a row started (UTC, dbt's run_started_at): every row one run
+    writes shares it. The tables a daily run extends by a day or a snapshot carry it as
+    `built_at`, so their uniqueness tests check the latest run's rows against the whole
+    table instead of the whole table again (test unique_combination_of_columns,
+    latest_batch). -#}
+{% macro built_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
 {%- endmacro %}

@@ -104,7 +104,8 @@ final as (
                     when ranked.event_id in (select taken_ids.event_id from taken_ids) then 'duplicate_event_id'
                 {%- endif %}
             end
-        ) as dq_issue
+        ) as dq_issue,
+        {{ built_at() }} as built_at
 
     from ranked
 

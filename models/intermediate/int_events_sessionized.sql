@@ -113,7 +113,8 @@ final as (
         case
             when is_session_start then 0
             else {{ seconds_between('previous_occurred_at', 'occurred_at') }}
-        end as session_seconds_added
+        end as session_seconds_added,
+        {{ built_at() }} as built_at
 
     from sessions_started
 

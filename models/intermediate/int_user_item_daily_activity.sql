@@ -26,7 +26,8 @@ final as (
         event_date as activity_date,
         item_kind,
         item,
-        count(*) as n_uses
+        count(*) as n_uses,
+        {{ built_at() }} as built_at
 
     from events
     where item_kind is not null and item is not null

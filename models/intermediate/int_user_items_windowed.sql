@@ -30,7 +30,8 @@ final as (
             where item_activity.activity_date >= user_snapshots.snapshot_date - 30
         ), 0) as bigint) as uses_30d,
         cast(sum(item_activity.n_uses) as bigint) as uses_90d,
-        '{{ feature_version() }}' as feature_version
+        '{{ feature_version() }}' as feature_version,
+        {{ built_at() }} as built_at
 
     from user_snapshots
     inner join item_activity

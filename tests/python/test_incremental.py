@@ -11,6 +11,7 @@ late_event until a full refresh takes them in.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -111,12 +112,23 @@ def _differing_rows(first: Path, second: Path, table: str) -> tuple[int, int]:
         con.execute(f"attach '{first / 'warehouse.duckdb'}' as first (read_only)")
         con.execute(f"attach '{second / 'warehouse.duckdb'}' as second (read_only)")
         (n_rows,) = con.execute(f"select count(*) from first.{table}").fetchone()
+        # every column but when the run that wrote a row started
+        schema, name = table.split(".")
+        columns = ", ".join(
+            f'"{column}"'
+            for (column,) in con.execute(
+                "select column_name from information_schema.columns where table_catalog ="
+                f" 'first' and table_schema = '{schema}' and table_name = '{name}'"
+                " and column_name <> 'built_at' order by ordinal_position"
+            ).fetchall()
+        )
+        rows = {db: f"select {columns} from {db}.{table}" for db in ("first", "second")}
         (differing,) = con.execute(
             f"""
             select count(*) from (
-                (select * from first.{table} except all select * from second.{table})
+                ({rows["first"]} except all {rows["second"]})
                 union all
-                (select * from second.{table} except all select * from first.{table})
+                ({rows["second"]} except all {rows["first"]})
             )
             """
         ).fetchone()
@@ -129,6 +141,46 @@ def test_three_incremental_runs_equal_one_full_build(builds, table: str) -> None
     n_rows, differing = _differing_rows(full, incremental, table)
     assert n_rows > 0
     assert differing == 0, f"{table}: {differing} of {n_rows} rows differ"
+
+
+def test_the_uniqueness_tests_find_a_latest_row_repeating_an_earlier_one(
+    builds, tmp_path: Path
+) -> None:
+    """The incremental tables' uniqueness tests check only the latest run's keys
+    (``latest_batch``), but against every row: a new row repeating a row written runs
+    before fails them, as does a repeat inside the latest day."""
+    _, incremental, _ = builds
+    work = tmp_path / "copy"
+    shutil.copytree(incremental, work)
+    tables = {
+        "int_events_deduplicated": "where dq_issue is null",
+        "int_events_sessionized": "where true",
+        "int_user_item_daily_activity": "where true",
+    }
+    selection = ("--select", *tables)
+
+    def tested() -> str:
+        return run_dbt("test", work, work / "raw", *selection).output
+
+    assert "FAIL" not in tested()
+    with duckdb.connect(str(work / "warehouse.duckdb")) as con:
+        for table, clean in tables.items():
+            relation = f"intermediate.{table}"
+            (first, latest) = con.execute(
+                f"select min(built_at), max(built_at) from {relation}"
+            ).fetchone()
+            assert first < latest  # rows of several runs
+            # the item table's key holds its day: a repeat of the latest day's row;
+            # the event tables': a row of the first run again, as if written by the latest
+            written = "latest" if table == "int_user_item_daily_activity" else "first"
+            con.execute(
+                f"insert into {relation} select * replace (cast(? as timestamp) as built_at)"
+                f" from {relation} {clean} and built_at = ? limit 1",
+                [latest, {"first": first, "latest": latest}[written]],
+            )
+    output = tested()
+    for table in tables:
+        assert f"FAIL 1 unique_combination_of_columns_{table}_" in output, output[-3000:]
 
 
 def test_events_older_than_the_late_window_are_counted_until_a_full_refresh(builds) -> None:
