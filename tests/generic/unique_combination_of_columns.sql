@@ -6,13 +6,19 @@
     events, a score snapshot), not the whole history again, and a full build, whose rows
     share one stamp, checks everything. A duplicate among rows an earlier run wrote was
     that run's to find. `partitioned_by`: a column of the combination by which the table
-    is written (a day, a snapshot date): a row whose value of it the latest run did not
-    write cannot repeat one of that run's combinations, so it is not read. -#}
+    is written (a day, a snapshot date): every row of the days (snapshots) the latest run
+    wrote is checked, and no other row is read, since no other row can repeat one of
+    their combinations. The model is named in each place it is read, not through a
+    common table expression: DuckDB materializes a CTE read more than once, which copied
+    the whole table. (`{{ model }}` carries its own alias when the test has a `where`.) -#}
 {% test unique_combination_of_columns(
     model, combination_of_columns, latest_batch=none, partitioned_by=none
 ) %}
 
 {%- set columns = combination_of_columns | join(', ') %}
+{%- set latest_rows %}
+    (select * from {{ model }} where {{ latest_batch }} = (select max({{ latest_batch }}) from {{ model }}))
+{%- endset %}
 
 {%- if latest_batch is none %}
 
@@ -24,32 +30,18 @@
     group by {{ columns }}
     having count(*) > 1
 
+{%- elif partitioned_by %}
+
+    select
+        {{ columns }},
+        count(*) as n_rows
+
+    from {{ model }}
+    where {{ partitioned_by }} in (select distinct latest.{{ partitioned_by }} from {{ latest_rows }} as latest)
+    group by {{ columns }}
+    having count(*) > 1
+
 {%- else %}
-
-    with
-
-    written as (
-
-        select * from {{ model }}
-
-    ),
-
-    latest as (
-
-        select distinct {{ columns }}
-        from written
-        where {{ latest_batch }} = (select max({{ latest_batch }}) from written)
-
-    ),
-
-    checked as (
-
-        select * from written
-        {%- if partitioned_by %}
-            where {{ partitioned_by }} in (select latest.{{ partitioned_by }} from latest)
-        {%- endif %}
-
-    )
 
     select
         {%- for column in combination_of_columns %}
@@ -57,8 +49,8 @@
         {%- endfor %}
         count(*) as n_rows
 
-    from checked
-    semi join latest
+    from (select * from {{ model }}) as checked
+    semi join {{ latest_rows }} as latest
         on
             {%- for column in combination_of_columns %}
                 checked.{{ column }} is not distinct from latest.{{ column }}

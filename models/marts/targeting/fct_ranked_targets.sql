@@ -25,29 +25,13 @@ models as (
 
 ),
 
-segments as (
-
-    select * from {{ ref('int_users_segmented') }}
-
-),
-
-rfm as (
-
-    select * from {{ ref('int_users_rfm_scored') }}
-
-),
-
-clusters as (
-
-    select * from {{ ml_table('ml_user_clusters') }}
-
-),
-
 champion_scores as (
 
     select
         scores.*,
-        models.is_cold_start
+        models.is_cold_start,
+        {{ hash_bucket("scores.product_id || ':' || scores.user_id", holdout_buckets) }}
+        < {{ var('targeting__holdout_share') }} * {{ holdout_buckets }} as is_holdout
 
     from scores
     inner join models
@@ -57,46 +41,62 @@ champion_scores as (
 
 ),
 
+score_snapshot as (
+
+    select snapshot_date from {{ ref('int_snapshots') }}
+    where role = 'score'
+
+),
+
+-- the users' segments at the score snapshot only (the tables hold every snapshot, stored
+-- snapshot by snapshot: the others' row groups are not read)
+segments as (
+
+    select * from {{ ref('int_users_segmented') }}
+    where snapshot_date in (select score_snapshot.snapshot_date from score_snapshot)
+
+),
+
+rfm as (
+
+    select * from {{ ref('int_users_rfm_scored') }}
+    where snapshot_date in (select score_snapshot.snapshot_date from score_snapshot)
+
+),
+
+clusters as (
+
+    select * from {{ ml_table('ml_user_clusters') }}
+
+),
+
 ranked as (
 
+    -- one pass over the ranking: the whole list's counts and the contactable users' (the
+    -- holdout's rows add nothing to the latter), as running sums in the same order
     select
         *,
         row_number() over by_score as target_rank,
         ntile(10) over by_score as decile,
-        -- exact decimal running sum: the same bits whatever the threads
+        -- exact decimal running sums: the same bits whatever the threads
         cast(
-            sum(cast(coalesce(probability, 0) as decimal(38, 18))) over (
-                partition by product_id
-                order by score desc, user_id asc
-                rows between unbounded preceding and current row
-            ) as double
+            sum(cast(coalesce(probability, 0) as decimal(38, 18))) over by_score_so_far as double
         ) as cumulative_expected_adopters,
-        {{ hash_bucket("product_id || ':' || user_id", holdout_buckets) }}
-        < {{ var('targeting__holdout_share') }} * {{ holdout_buckets }} as is_holdout
-
-    from champion_scores
-    window by_score as (partition by product_id order by score desc, user_id asc)
-
-),
-
--- the same ranking over the users a campaign may contact: the holdout left out
-targetable as (
-
-    select
-        product_id,
-        user_id,
-        row_number() over by_score as targetable_rank,
+        sum(case when is_holdout then 0 else 1 end) over by_score_so_far as targetable_count,
         cast(
-            sum(cast(coalesce(probability, 0) as decimal(38, 18))) over (
-                partition by product_id
-                order by score desc, user_id asc
-                rows between unbounded preceding and current row
-            ) as double
+            sum(
+                case when is_holdout then 0 else cast(coalesce(probability, 0) as decimal(38, 18)) end
+            ) over by_score_so_far as double
         ) as targetable_cumulative_expected_adopters
 
-    from ranked
-    where not is_holdout
-    window by_score as (partition by product_id order by score desc, user_id asc)
+    from champion_scores
+    window
+        by_score as (partition by product_id order by score desc, user_id asc),
+        by_score_so_far as (
+            partition by product_id
+            order by score desc, user_id asc
+            rows between unbounded preceding and current row
+        )
 
 ),
 
@@ -112,10 +112,11 @@ final as (
         case when ranked.probability is not null then ranked.cumulative_expected_adopters end
             as cumulative_expected_adopters,
         ranked.is_holdout,
-        cast(targetable.targetable_rank as bigint) as targetable_rank,
+        case when not ranked.is_holdout then cast(ranked.targetable_count as bigint) end
+            as targetable_rank,
         case
-            when ranked.probability is not null
-                then targetable.targetable_cumulative_expected_adopters
+            when ranked.probability is not null and not ranked.is_holdout
+                then ranked.targetable_cumulative_expected_adopters
         end as targetable_cumulative_expected_adopters,
         ranked.model_name,
         ranked.is_cold_start,
@@ -129,10 +130,6 @@ final as (
         ranked.reason_3
 
     from ranked
-    left join targetable
-        on
-            ranked.product_id = targetable.product_id
-            and ranked.user_id = targetable.user_id
     left join segments
         on
             ranked.user_id = segments.user_id
