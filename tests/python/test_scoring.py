@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from targeting.candidates import MODEL_NAMES
 from targeting.encoding import FeatureEncoder, Usage
 from targeting.metrics import ranking_order
+from targeting.relations import batches, usage_at
 from targeting.scoring import N_REASONS, SCORE_TYPES, load_model, predict, score_product, score_rows
 from targeting.training import TrainingConfig, train_product
 
@@ -35,6 +37,12 @@ OUTPUT = [column for column in SCORE_TYPES if column not in ("product_id", "mode
 
 def world(n_users: int = 120, seed: int = 0) -> tuple[pd.DataFrame, Usage]:
     """Feature snapshots (train, test and an unlabeled score snapshot) and the item usage."""
+    features, usage = world_frames(n_users, seed)
+    return features, Usage(usage)
+
+
+def world_frames(n_users: int = 120, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``world``'s feature snapshots and its usage as rows (``int_user_items_windowed``)."""
     rng = np.random.default_rng(seed)
     users = [f"u{i:03d}" for i in range(n_users)]
     industry = np.array(["software", "retail", "health"])[rng.integers(0, 3, n_users)]
@@ -66,7 +74,7 @@ def world(n_users: int = 120, seed: int = 0) -> tuple[pd.DataFrame, Usage]:
             for item in ["reports", "dashboards"] if n > 2 else ["api", "sdk"]:
                 usage.append((user, date, "feature", item, int(rng.integers(1, 30))))
     columns = ["user_id", "snapshot_date", "item_kind", "item", "uses_90d"]
-    return pd.concat(frames, ignore_index=True), Usage(pd.DataFrame(usage, columns=columns))
+    return pd.concat(frames, ignore_index=True), pd.DataFrame(usage, columns=columns)
 
 
 @pytest.fixture(scope="module")
@@ -175,6 +183,30 @@ def test_small_batches_give_the_same_result_as_one_batch(trained, name):
     pd.testing.assert_frame_equal(in_batches, at_once, check_exact=False, rtol=0, atol=1e-12)
     texts = ["user_id", "snapshot_date", "role", *REASONS]
     pd.testing.assert_frame_equal(in_batches[texts], at_once[texts], check_exact=True)
+
+
+def test_a_snapshots_usage_read_once_encodes_each_batch_as_the_batchs_own_usage(trained):
+    """``usage_at`` reads the usage of a snapshot once for every product's batches: each
+    batch is encoded bit for bit as with a ``Usage`` of its own rows' usage alone."""
+    features, usage = world_frames()
+    encoder, _ = load_model(model_row(trained, "lightgbm")["scoring_model"])
+    assert encoder.latent_items  # the usage matters
+    with duckdb.connect() as con:
+        rows = con.from_df(features[features["role"] == "score"])
+        shared = usage_at(rows, con.from_df(usage))
+        n_rows = 0
+        for batch, batch_usage in batches(rows.order("user_id"), shared, 25):
+            assert batch_usage is shared
+            own = Usage(
+                usage[
+                    usage["user_id"].isin(batch["user_id"]) & (usage["snapshot_date"] == SCORE_DATE)
+                ]
+            )
+            np.testing.assert_array_equal(
+                encoder.transform(batch, batch_usage), encoder.transform(batch, own)
+            )
+            n_rows += len(batch)
+    assert n_rows == (features["role"] == "score").sum()
 
 
 def test_json_text_and_dict_artifacts_score_alike(trained):
