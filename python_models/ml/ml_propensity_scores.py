@@ -61,8 +61,7 @@ def model(dbt, session):
             reader = session.cursor()
 
             def batches_of(role):
-                if role not in usage_of:  # nothing scores it
-                    return lambda: iter(())
+                # called only for a role some fit scores, whose usage was read
                 return lambda: batches(rows[role], usage_of[role], batch_size, reader)
 
             try:

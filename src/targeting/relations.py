@@ -92,21 +92,15 @@ def frames_in_batches(
         reader.close()
 
 
-def usage_at(
-    rows: duckdb.DuckDBPyRelation,
-    usage: duckdb.DuckDBPyRelation,
-    connection: duckdb.DuckDBPyConnection | None = None,
-) -> Usage:
+def usage_at(rows: duckdb.DuckDBPyRelation, usage: duckdb.DuckDBPyRelation) -> Usage:
     """The usage (``int_user_items_windowed``) of every user at the snapshot dates of
     ``rows`` (feature snapshots), read once, flat.
 
     One such ``Usage`` serves every product scored or judged at those dates (``batches``).
     A list of uses beside each row, aggregated in DuckDB for each product's rows and split
     again in each batch, cost the M world's daily scoring 8 s of each product's 10 s read
-    and 15 s of splitting, the same usage four times over. Pass a ``connection`` of its own
-    to read from another thread than the relations'."""
-    if connection is not None:
-        rows, usage = connection.sql(rows.sql_query()), connection.sql(usage.sql_query())
+    and 15 s of splitting, the same usage four times over. Read in the caller's thread,
+    before the products' threads start."""
     dates = rows.select("snapshot_date").distinct()
     used = usage.join(dates, "snapshot_date", how="semi")
     table = used.select(", ".join(USAGE_COLUMNS)).to_arrow_table()
