@@ -231,18 +231,31 @@
     {%- elif raw_type == data_type | upper -%}
         {{ adapter.quote(column_name) }}
     {%- elif raw_type == 'VARCHAR' -%}
-        try_cast(nullif(trim({{ adapter.quote(column_name) }}), '') as {{ data_type }})
+        {#- the text as it is first, trimmed only where that does not parse: a value that
+            parses as it is parses to the same after trimming, and most values need no
+            trimming (a parse of the trimmed text of every row took 4x as long) -#}
+        coalesce(
+            try_cast({{ adapter.quote(column_name) }} as {{ data_type }}),
+            try_cast(nullif(trim({{ adapter.quote(column_name) }}), '') as {{ data_type }})
+        )
     {%- else -%}
         try_cast({{ adapter.quote(column_name) }} as {{ data_type }})
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- True when the raw value is there at all (not null, not blank), parseable or not. -#}
-{% macro raw_is_present(raw_columns, column_name) -%}
+{#- True when the raw value is there at all (not null, not blank), parseable or not.
+    With the `data_type` the column is typed to (raw_typed), text that parses as it is
+    counts as there without trimming it (blank text never parses). -#}
+{% macro raw_is_present(raw_columns, column_name, data_type=none) -%}
     {%- set raw_type = raw_column_type(raw_columns, column_name) -%}
     {%- if raw_type is none -%}
         false
+    {%- elif raw_type == 'VARCHAR' and data_type -%}
+        ({{ adapter.quote(column_name) }} is not null and (
+            try_cast({{ adapter.quote(column_name) }} as {{ data_type }}) is not null
+            or trim({{ adapter.quote(column_name) }}) != ''
+        ))
     {%- elif raw_type == 'VARCHAR' -%}
         (nullif(trim({{ adapter.quote(column_name) }}), '') is not null)
     {%- else -%}

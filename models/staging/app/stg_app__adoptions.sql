@@ -14,7 +14,7 @@ typed as (
         {{ raw_text(raw_columns, 'user_id') }} as user_id,
         {{ raw_text(raw_columns, 'product_id') }} as product_id,
         {{ raw_typed(raw_columns, 'adopted_at', 'timestamp') }} as adopted_at,
-        {{ raw_is_present(raw_columns, 'adopted_at') }} as has_adopted_at
+        {{ raw_is_present(raw_columns, 'adopted_at', 'timestamp') }} as has_adopted_at
 
     from source
 

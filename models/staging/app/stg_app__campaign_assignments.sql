@@ -22,7 +22,7 @@ typed as (
         {{ raw_text(raw_columns, 'user_id') }} as user_id,
         {{ raw_text(raw_columns, 'product_id') }} as product_id,
         {{ raw_typed(raw_columns, 'assigned_at', 'timestamp') }} as assigned_at,
-        {{ raw_is_present(raw_columns, 'assigned_at') }} as has_assigned_at,
+        {{ raw_is_present(raw_columns, 'assigned_at', 'timestamp') }} as has_assigned_at,
         lower({{ raw_text(raw_columns, 'arm') }}) as arm
 
     from source

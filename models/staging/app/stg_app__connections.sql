@@ -14,7 +14,7 @@ typed as (
         {{ raw_text(raw_columns, 'user_id') }} as raw_user_id,
         {{ raw_text(raw_columns, 'connected_user_id') }} as raw_connected_user_id,
         {{ raw_typed(raw_columns, 'connected_at', 'timestamp') }} as connected_at,
-        {{ raw_is_present(raw_columns, 'connected_at') }} as has_connected_at
+        {{ raw_is_present(raw_columns, 'connected_at', 'timestamp') }} as has_connected_at
 
     from source
 

@@ -14,13 +14,13 @@ typed as (
         {{ raw_text(raw_columns, 'event_id') }} as event_id,
         {{ raw_text(raw_columns, 'user_id') }} as user_id,
         {{ raw_typed(raw_columns, 'occurred_at', 'timestamp') }} as occurred_at,
-        {{ raw_is_present(raw_columns, 'occurred_at') }} as has_occurred_at,
+        {{ raw_is_present(raw_columns, 'occurred_at', 'timestamp') }} as has_occurred_at,
         lower({{ raw_text(raw_columns, 'event_type') }}) as event_type,
         {{ raw_text(raw_columns, 'item') }} as item,
         {{ raw_typed(raw_columns, 'duration_ms', 'bigint') }} as duration_ms,
         {{ raw_typed(raw_columns, 'scroll_depth_pct', 'double') }} as scroll_depth_pct,
         {{ raw_typed(raw_columns, 'revenue', 'double') }} as revenue,
-        {{ raw_is_present(raw_columns, 'revenue') }} as has_revenue,
+        {{ raw_is_present(raw_columns, 'revenue', 'double') }} as has_revenue,
         lower({{ raw_text(raw_columns, 'device_type') }}) as device_type,
         {{ raw_text(raw_columns, 'user_agent') }} as user_agent
 

@@ -13,7 +13,7 @@ typed as (
     select
         {{ raw_text(raw_columns, 'user_id') }} as user_id,
         {{ raw_typed(raw_columns, 'signup_at', 'timestamp') }} as signup_at,
-        {{ raw_is_present(raw_columns, 'signup_at') }} as has_signup_at,
+        {{ raw_is_present(raw_columns, 'signup_at', 'timestamp') }} as has_signup_at,
         {{ pii_hash(raw_text(raw_columns, 'email')) }} as email_hash,
         {{ raw_text(raw_columns, 'country') }} as country,
         {{ raw_text(raw_columns, 'industry') }} as industry,
