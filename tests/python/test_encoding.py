@@ -191,6 +191,27 @@ def test_columns_missing_from_the_transformed_frame_take_the_median_and_no_level
     np.testing.assert_allclose(raw_column(encoder, bare, "recency=missing"), [1, 1])
 
 
+def test_transform_is_column_major_with_the_bits_of_the_whole_matrix_computed_at_once():
+    frame, usage = latent_world()
+    frame["plan"] = ["free", "pro", None, "team"] * 10
+    frame.loc[::7, "logins"] = np.nan
+    frame["constant"] = 3
+    encoder = FeatureEncoder.fit(frame, usage, latent_factors=2, min_level_rows=1)
+    assert "constant" not in encoder.names
+    matrix = encoder.transform(frame, usage)
+    # the matrix as it was computed before: every candidate column, the kept ones picked,
+    # then standardized and clipped in place
+    raw, names = encoder._raw(frame, usage)
+    expected = raw[:, [names.index(name) for name in encoder.names]]
+    expected -= np.asarray(encoder.means)
+    expected /= np.asarray(encoder.scales)
+    np.clip(expected, -CLIP, CLIP, out=expected)
+    assert matrix.flags["F_CONTIGUOUS"] and expected.flags["F_CONTIGUOUS"]
+    assert np.array_equal(matrix.view("int64"), expected.view("int64"))
+    # a row's sum over columns (the logistic regression's score) keeps its bits
+    assert np.array_equal(matrix.sum(axis=1), expected.sum(axis=1))
+
+
 def test_to_dict_from_dict_round_trip_through_json_gives_identical_output():
     frame, usage = latent_world()
     frame["industry"] = ["software", "retail", None, "software"] * 10
