@@ -29,6 +29,8 @@ reasons) and ``to_dict``/``from_dict`` (the model as JSON or text, never a pickl
 
 from __future__ import annotations
 
+import json
+import weakref
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -434,6 +436,54 @@ class EnsembleModel:
         members = data["members"]
         models = [MODEL_CLASSES[m["model_name"]].from_dict(m["model"]) for m in members]
         return cls([(model, m["calibration"]) for model, m in zip(models, members, strict=True)])
+
+
+class ScoresOnce:
+    """A fitted candidate that scores one matrix once: asked again for the same matrix
+    object, it returns the scores it computed. The ensemble's members are the product's
+    own logistic regression and LightGBM fits, scored on the same encoded rows as those
+    fits themselves: with both held as one ``ScoresOnce`` (``shared_fits``), each batch
+    is predicted once, with the same bits. The matrix is held by a weak reference (a new
+    matrix at the same address is never taken for the last one); matrices are never
+    changed in place once encoded. Anything else is the candidate's own."""
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self._matrix: weakref.ref | None = None
+        self._score: np.ndarray | None = None
+
+    def score(self, matrix: np.ndarray) -> np.ndarray:
+        if self._matrix is None or self._matrix() is not matrix:
+            self._score = self.model.score(matrix)
+            self._matrix = weakref.ref(matrix)
+        return self._score
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+
+def shared_fits(models: list[tuple[str, dict[str, Any], Any]]) -> list[Any]:
+    """``(model_name, stored model, the model loaded from it)`` each as ``ScoresOnce``,
+    where the same stored fit (a member of an ensemble and the product's own fit of that
+    candidate) is one object, so that a batch is scored by it once."""
+    held: dict[str, ScoresOnce] = {}
+
+    def one(name: str, stored: dict[str, Any], model: Any) -> ScoresOnce:
+        return held.setdefault(json.dumps([name, stored], sort_keys=True), ScoresOnce(model))
+
+    shared = []
+    for name, stored, model in models:
+        if isinstance(model, EnsembleModel):
+            members = [
+                (one(member["model_name"], member["model"], fitted), calibration)
+                for (fitted, calibration), member in zip(
+                    model.members, stored["members"], strict=True
+                )
+            ]
+            shared.append(EnsembleModel(members))
+        else:
+            shared.append(one(name, stored, model))
+    return shared
 
 
 MODEL_CLASSES: dict[str, type] = {

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from targeting.calibration import apply_calibration
-from targeting.candidates import MODEL_CLASSES
+from targeting.candidates import MODEL_CLASSES, shared_fits
 from targeting.encoding import FeatureEncoder, Usage
 from targeting.metrics import ranking_order
 from targeting.progress import Progress
@@ -59,6 +59,20 @@ def load_model(artifact: dict[str, Any] | str) -> tuple[FeatureEncoder, Any]:
     encoder = FeatureEncoder.from_dict(data["encoder"])
     model = MODEL_CLASSES[data["model_name"]].from_dict(data["model"])
     return encoder, model
+
+
+def load_models(stored: Stored) -> list[tuple[FeatureEncoder, Any]]:
+    """``load_model`` of each stored fit, the fits they hold in common as one object
+    (``candidates.shared_fits``: the ensemble's members are the product's own logistic
+    regression and LightGBM fits), so that each batch is scored by a fit once."""
+    loaded = [load_model(data) for _, _, data in stored]
+    models = shared_fits(
+        [
+            (data["model_name"], data["model"], model)
+            for (_, _, data), (_, model) in zip(stored, loaded, strict=True)
+        ]
+    )
+    return [(encoder, model) for (encoder, _), model in zip(loaded, models, strict=True)]
 
 
 @single_threaded
@@ -209,7 +223,7 @@ def score_product(
         progress = progress or Progress(f"ml_propensity_scores {stored[0][0]}")
         names = ", ".join(name for _, name, _ in stored)
         progress(f"{role} snapshot: scoring with {names}")
-        loaded = [load_model(data) for _, _, data in stored]
+        loaded = load_models(stored)
         explained = [role == "score" and name == champion for _, name, _ in stored]
         reason_user_ids = [
             None if explain and max_reason_rows is None else set() for explain in explained
@@ -274,7 +288,7 @@ def score_stored(
 ) -> Iterator[pd.DataFrame]:
     """The scores of one non-empty batch under each stored model (columns ``SCORE_TYPES``),
     with reasons for that model's ``reason_user_ids`` (every row when None)."""
-    loaded = [load_model(data) for _, _, data in stored]
+    loaded = load_models(stored)
     for out, _, _ in _scored(stored, batch, usage, reason_user_ids, loaded):
         yield out
 

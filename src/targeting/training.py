@@ -48,6 +48,7 @@ from targeting.candidates import (
     LightGBMModel,
     LogisticModel,
     LookalikeModel,
+    ScoresOnce,
     merge_params,
 )
 from targeting.encoding import FeatureEncoder, Usage
@@ -423,6 +424,8 @@ def _fit_candidates(
                     params,
                     config.seed,
                 )
+            # the ensemble's member: the validation and test rows are scored by it once
+            model = ScoresOnce(model)
         validation_score = model.score(validation_matrix)
         calibration = fit_calibration(
             validation_score,

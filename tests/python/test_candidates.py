@@ -17,8 +17,10 @@ from targeting.candidates import (
     LightGBMModel,
     LogisticModel,
     LookalikeModel,
+    ScoresOnce,
     grid_settings,
     merge_params,
+    shared_fits,
 )
 
 # Small data: LightGBM's default of 50 rows per leaf would leave almost no split to make.
@@ -382,3 +384,64 @@ def test_the_ensemble_contributions_are_its_members_on_their_calibrated_log_odds
     # rows scored one by one give the same bits as all at once
     one_by_one = np.concatenate([ensemble.score(other[i : i + 1]) for i in range(len(other))])
     assert np.array_equal(one_by_one, ensemble.score(other))
+
+
+class CountingModel:
+    """A candidate that counts the rows it scores."""
+
+    name = "lightgbm"
+
+    def __init__(self, model) -> None:
+        self.model, self.rows_scored = model, 0
+
+    def score(self, matrix):
+        self.rows_scored += len(matrix)
+        return self.model.score(matrix)
+
+    def contributions(self, matrix):
+        return self.model.contributions(matrix)
+
+    def to_dict(self):
+        return self.model.to_dict()
+
+
+def test_scores_once_scores_a_matrix_once_and_a_new_matrix_again():
+    ensemble, other = ensemble_of_two()
+    lightgbm = CountingModel(ensemble.members[1][0])
+    once = ScoresOnce(lightgbm)
+    first = once.score(other)
+    assert once.score(other) is first and lightgbm.rows_scored == len(other)
+    # an equal matrix that is another object (the next batch) is scored again
+    again = once.score(other.copy())
+    assert lightgbm.rows_scored == 2 * len(other) and np.array_equal(again, first)
+    # anything else is the model's own
+    assert once.name == "lightgbm" and once.to_dict() == lightgbm.to_dict()
+    assert np.array_equal(once.contributions(other), lightgbm.contributions(other))
+
+
+def test_shared_fits_score_an_ensembles_member_and_that_fit_once_with_the_same_bits():
+    ensemble, other = ensemble_of_two()
+    stored = {
+        "ensemble": json.loads(json.dumps(ensemble.to_dict())),
+        "lightgbm": json.loads(json.dumps(ensemble.members[1][0].to_dict())),
+        "logistic_regression": json.loads(json.dumps(ensemble.members[0][0].to_dict())),
+    }
+    loaded = [(name, data, MODEL_CLASSES[name].from_dict(data)) for name, data in stored.items()]
+    unshared = [model.score(other) for _, _, model in loaded]
+    shared = shared_fits(loaded)
+    # the ensemble's members are the product's own fits, one object each
+    assert shared[0].members[1][0] is shared[1] and shared[0].members[0][0] is shared[2]
+    counting = CountingModel(shared[1].model)
+    shared[1].model = counting
+    scores = [model.score(other) for model in shared]
+    assert counting.rows_scored == len(other)
+    for score, expected in zip(scores, unshared, strict=True):
+        assert np.array_equal(score, expected)
+    # fits that differ stay apart
+    other_fit = json.loads(
+        json.dumps(
+            LightGBMModel.fit_rounds(*problem(n=500, seed=5), LGB_PARAMS, 3, rounds=5).to_dict()
+        )
+    )
+    apart = shared_fits([*loaded, ("lightgbm", other_fit, LightGBMModel.from_dict(other_fit))])
+    assert apart[3] is not apart[1]
