@@ -33,20 +33,9 @@
     {%- if not execute or model.resource_type == 'unit_test' -%}
         {{- return('') -}}
     {%- endif -%}
-    {%- set parts = [] -%}
-    {%- for name in ['targeting__top_k', 'targeting__min_test_adopters'] -%}
-        {%- do parts.append(name ~ '=' ~ tojson(var(name))) -%}
-    {%- endfor -%}
-    {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
-        {%- if node.package_name == project_name and node.resource_type == 'model'
-            and node.name in ['fct_decile_lift', 'fct_gains_curve', 'fct_model_evaluation'] -%}
-            {%- do parts.append(node.unique_id ~ '=' ~ node.checksum.checksum) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- for name in targeting | sort -%}
-        {%- do parts.append(name ~ '=' ~ local_md5(targeting[name].macro.macro_sql)) -%}
-    {%- endfor -%}
-    {{- return(local_md5(parts | join('\n'))) -}}
+    {%- set parts = var_lines(['targeting__top_k', 'targeting__min_test_adopters'])
+        + model_checksum_lines(['fct_decile_lift', 'fct_gains_curve', 'fct_model_evaluation']) -%}
+    {{- return(version_md5(parts)) -}}
 {%- endmacro %}
 
 

@@ -37,15 +37,13 @@
         ).rows[0] -%}
         {%- do parts.append('user verdicts=' ~ verdicts[0] ~ ':' ~ verdicts[1]) -%}
     {%- endif -%}
-    {%- for name in [
+    {%- do parts.extend(var_lines([
         'targeting__future_cutoff_at',
         'targeting__bot_user_agent_share', 'targeting__bot_max_events_per_hour',
         'targeting__late_event_days', 'targeting__label_horizon_days',
         'targeting__session_gap_minutes', 'targeting__new_user_days',
         'targeting__engaged_percentile', 'targeting__affinity_smoothing', 'targeting__products',
-    ] -%}
-        {%- do parts.append(name ~ '=' ~ tojson(var(name))) -%}
-    {%- endfor -%}
+    ])) -%}
     {#- a seed that only labels things (meta shapes_features: false, e.g. product names)
         can be edited without computing every snapshot again and retraining -#}
     {%- for node in graph.nodes.values() | sort(attribute='unique_id') -%}
@@ -57,11 +55,7 @@
             {%- do parts.append(node.unique_id ~ '=' ~ node.checksum.checksum) -%}
         {%- endif -%}
     {%- endfor -%}
-    {#- the project's macros (graph has no macros: the project's namespace lists them) -#}
-    {%- for name in targeting | sort -%}
-        {%- do parts.append(name ~ '=' ~ local_md5(targeting[name].macro.macro_sql)) -%}
-    {%- endfor -%}
-    {{- return(local_md5(parts | join('\n'))) -}}
+    {{- return(version_md5(parts)) -}}
 {%- endmacro %}
 
 

@@ -12,6 +12,7 @@ that shapes the features recomputes every snapshot and retrains, never mixing ve
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -35,6 +36,8 @@ FUTURE_CUTOFF = "2026-11-02 00:00:00"
 DAYS = ("2026-10-31", "2026-11-01", "2026-11-02")
 # no data or unit tests: the other suites run them; this one compares tables
 NO_TESTS = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+# fct_training_sample's code on a run that finds the stored sample current: no row read
+NOTHING_SAMPLED = re.compile(r"or not is_eligible\)\s+and false")
 
 
 def _build(work_dir: Path, *args: str, **extra_vars) -> None:
@@ -95,6 +98,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             daily / "warehouse.duckdb", "select * from marts.fct_target_lists order by all"
         )
         out[f"{day} compiled"] = _compiled(daily, "fct_feature_snapshots")
+        out[f"{day} sampled"] = _compiled(daily, "fct_training_sample")
         out[f"{day} evaluated"] = {
             mart: _compiled(daily, mart) for mart in ("fct_decile_lift", "fct_model_evaluation")
         }
@@ -137,6 +141,8 @@ def test_that_day_reuses_the_models_and_computes_only_the_score_snapshot(runs) -
     compiled = runs["2026-11-01 compiled"]
     assert "snapshot_date in (cast('2026-11-01' as date))" in compiled
     assert "2026-09-07" not in compiled
+    # the train and test rows are the same: the training sample draws nothing
+    assert NOTHING_SAMPLED.search(runs["2026-11-01 sampled"])
     # the test scores are the same: the evaluation marts compute no model and keep their rows
     for mart, code in runs["2026-11-01 evaluated"].items():
         assert "where role = 'test' and false" in code, mart
@@ -155,6 +161,8 @@ def test_that_day_retrains_and_says_why(runs) -> None:
     assert "cast('2026-10-05' as date)" in compiled
     assert "cast('2026-11-02' as date)" in compiled
     assert "2026-08-10" not in compiled
+    # the sample is drawn again from the new test and train snapshots
+    assert not NOTHING_SAMPLED.search(runs["2026-11-02 sampled"])
     # every model retrained: the evaluation marts compute each of them again
     n_models = len(after)
     for mart, code in runs["2026-11-02 evaluated"].items():
@@ -185,6 +193,23 @@ def test_a_changed_evaluation_var_computes_every_model_again(runs) -> None:
     # and back: the default's rows again, none of top_k 7 left beside them
     _build(daily, "--select", marts)
     assert _query(warehouse, "select distinct top_k from marts.fct_model_evaluation") == [(500,)]
+
+
+def test_a_changed_sample_var_draws_the_sample_again_and_back(runs) -> None:
+    daily = runs["daily"]
+    warehouse = daily / "warehouse.duckdb"
+    sample = "select * from marts.fct_training_sample order by all"
+    versions = "select distinct sample_version from marts.fct_training_sample"
+    before = _query(warehouse, sample)
+    _build(daily, "--select", "fct_training_sample", targeting__max_training_rows=500)
+    assert not NOTHING_SAMPLED.search(_compiled(daily, "fct_training_sample"))
+    assert len(_query(warehouse, versions)) == 1
+    assert _query(warehouse, "select min(kept_share) < 1 from marts.fct_training_sample") == [
+        (True,)
+    ]
+    # and back: the same rows as before, none of the smaller sample left beside them
+    _build(daily, "--select", "fct_training_sample")
+    assert _query(warehouse, sample) == before
 
 
 def test_a_changed_feature_var_recomputes_everything_and_retrains(runs) -> None:

@@ -1,3 +1,4 @@
+{{ config(**training_sample_config()) }}
 -- The rows the models learn from, and how much each one counts: per product, the
 -- labeled rows of fct_feature_snapshots (roles train and test), plus the users who had
 -- already adopted (the lookalike's adopters). The rows that adopted within the horizon
@@ -10,6 +11,10 @@
 
 {%- set buckets = 1000000 %}
 {%- set max_rows = var('targeting__max_training_rows') %}
+{%- set sample_version = training_sample_version() %}
+{#- nothing to compute when the stored sample is of this version (incremental: see
+    macros/training_sample_incremental.sql) #}
+{%- set is_current = training_sample_is_current(sample_version) %}
 
 with
 
@@ -24,7 +29,10 @@ feature_snapshots as (
         label
 
     from {{ ref('fct_feature_snapshots') }}
-    where role in ('train', 'test') and (label is not null or not is_eligible)
+    where
+        role in ('train', 'test')
+        and (label is not null or not is_eligible)
+        and {{ 'false' if is_current else 'true' }}
 
 ),
 
@@ -62,7 +70,8 @@ final as (
         role,
         is_adopting,
         cast(kept_share as double) as kept_share,
-        cast(1.0 / kept_share as double) as sample_weight
+        cast(1.0 / kept_share as double) as sample_weight,
+        '{{ sample_version }}' as sample_version
 
     from shares
     where
