@@ -132,6 +132,23 @@
 {%- endmacro %}
 
 
+{#- A filter on `column` (a day) to the days the windows of the snapshots this run
+    computes read: the `days` days before the earliest of `dates` up to the latest (true:
+    all of them). A daily run's one score snapshot reads the last `days` days, and DuckDB
+    skips the older days' row groups (the daily tables are appended day by day), where the
+    join on the user alone read every day. Only for windows of at most `days` days. -#}
+{% macro snapshot_window_filter(column, dates, days) -%}
+    {%- if dates is none -%}
+        true
+    {%- elif not dates -%}
+        false
+    {%- else -%}
+        {{ column }} >= cast('{{ dates | min }}' as date) - {{ days }}
+        and {{ column }} < cast('{{ dates | max }}' as date)
+    {%- endif -%}
+{%- endmacro %}
+
+
 {#- post-hook: deletes the rows of snapshot dates no longer in `current`, of another
     feature version, and (with `products`) of products no longer targeted. -#}
 {% macro drop_stale_snapshots(current, products=none) -%}

@@ -16,6 +16,7 @@ user_snapshots as (
 item_activity as (
 
     select * from {{ ref('int_user_item_daily_activity') }}
+    where {{ snapshot_window_filter('activity_date', build_dates, 90) }}
 
 ),
 

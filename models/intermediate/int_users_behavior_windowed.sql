@@ -41,10 +41,20 @@ daily_activity as (
 
 ),
 
+windowed_daily_activity as (
+
+    -- the days the 90-day windows read (last_activity reads every day)
+    select * from daily_activity
+    where {{ snapshot_window_filter('activity_date', build_dates, 90) }}
+
+),
+
 item_activity as (
 
     select * from {{ ref('int_user_item_daily_activity') }}
-    where item_kind = 'feature'
+    where
+        item_kind = 'feature'
+        and {{ snapshot_window_filter('activity_date', build_dates, 90) }}
 
 ),
 
@@ -66,7 +76,7 @@ windowed_activity as (
         ), 0) as events_prior_30d
 
     from user_snapshots
-    left join daily_activity
+    left join windowed_daily_activity as daily_activity
         on
             user_snapshots.user_id = daily_activity.user_id
             and daily_activity.activity_date >= user_snapshots.snapshot_date - 90
