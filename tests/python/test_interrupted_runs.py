@@ -86,7 +86,9 @@ def test_a_killed_build_loses_nothing_and_the_next_one_completes(
     build.wait()
 
     if on_a_finished_build:  # the marts people read are all there, as they were
-        assert differences(reference_dir / "warehouse.duckdb", warehouse) == []
+        # (killed between dbt's commit of a table and its drop of the old one, the old one
+        # is left beside it as <name>__dbt_backup: seen once in CI, fct_ranked_targets)
+        assert differences(reference_dir / "warehouse.duckdb", warehouse, dbt_backups=False) == []
 
     result = run_dbt("build", tmp_path, raw)
     assert result.returncode == 0, result.output[-5000:]

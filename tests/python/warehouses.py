@@ -23,7 +23,17 @@ VOLATILE_COLUMNS = {"trained_at", "training_reason", "model_trained_at", "listed
 HISTORY_TABLES = {"marts.fct_target_lists": "snapshot_date"}
 
 
-def published_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
+# dbt-duckdb's table materialization renames the old table to <name>__dbt_backup, puts the
+# new one in its place, commits, and only then drops the backup: a build killed between
+# the two leaves that copy beside the table (the next build drops it before it reuses
+# the name)
+DBT_BACKUP_SUFFIX = "__dbt_backup"
+
+
+def published_tables(
+    con: duckdb.DuckDBPyConnection, catalog: str, dbt_backups: bool = True
+) -> list[str]:
+    """The marts and ml tables; without dbt's backup copies when ``dbt_backups`` is false."""
     return [
         f"{schema}.{table}"
         for schema, table in con.execute(
@@ -34,19 +44,23 @@ def published_tables(con: duckdb.DuckDBPyConnection, catalog: str) -> list[str]:
             order by all
             """
         ).fetchall()
+        if dbt_backups or not table.endswith(DBT_BACKUP_SUFFIX)
     ]
 
 
-def differences(left: Path, right: Path) -> list[str]:
-    """Tables of the marts and ml schemas that differ between two warehouses, row for row."""
+def differences(left: Path, right: Path, dbt_backups: bool = True) -> list[str]:
+    """Tables of the marts and ml schemas that differ between two warehouses, row for row.
+    ``dbt_backups=False``: a backup copy that dbt left (``DBT_BACKUP_SUFFIX``) is not a
+    difference."""
     problems = []
     with duckdb.connect() as con:
         con.execute(f"attach '{left}' as left_db (read_only)")
         con.execute(f"attach '{right}' as right_db (read_only)")
         tables = published_tables(con, "left_db")
         assert len(tables) >= 10, tables
-        if tables != published_tables(con, "right_db"):
-            return [f"tables differ: {tables} vs {published_tables(con, 'right_db')}"]
+        right_tables = published_tables(con, "right_db", dbt_backups)
+        if tables != right_tables:
+            return [f"tables differ: {tables} vs {right_tables}"]
         for table in tables:
             schema, name = table.split(".")
             columns = [
