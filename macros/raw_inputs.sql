@@ -245,19 +245,17 @@
 
 
 {#- True when the raw value is there at all (not null, not blank), parseable or not.
-    With the `data_type` the column is typed to (raw_typed), text that parses as it is
+    `data_type` is the type the column is read as (raw_typed): text that parses as it is
     counts as there without trimming it (blank text never parses). -#}
-{% macro raw_is_present(raw_columns, column_name, data_type=none) -%}
+{% macro raw_is_present(raw_columns, column_name, data_type) -%}
     {%- set raw_type = raw_column_type(raw_columns, column_name) -%}
     {%- if raw_type is none -%}
         false
-    {%- elif raw_type == 'VARCHAR' and data_type -%}
+    {%- elif raw_type == 'VARCHAR' -%}
         ({{ adapter.quote(column_name) }} is not null and (
             try_cast({{ adapter.quote(column_name) }} as {{ data_type }}) is not null
             or trim({{ adapter.quote(column_name) }}) != ''
         ))
-    {%- elif raw_type == 'VARCHAR' -%}
-        (nullif(trim({{ adapter.quote(column_name) }}), '') is not null)
     {%- else -%}
         ({{ adapter.quote(column_name) }} is not null)
     {%- endif -%}
