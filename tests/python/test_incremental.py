@@ -183,6 +183,29 @@ def test_the_uniqueness_tests_find_a_latest_row_repeating_an_earlier_one(
         assert f"FAIL 1 unique_combination_of_columns_{table}_" in output, output[-3000:]
 
 
+def test_the_uniqueness_tests_find_a_repeat_in_a_table_of_one_run(builds, tmp_path: Path) -> None:
+    """A table whose rows all share one ``built_at`` (a full build) gets the plain check
+    (no semi join of every row against the latest run's): a repeated key still fails it."""
+    full, _, _ = builds
+    work = tmp_path / "copy"
+    shutil.copytree(full, work)
+    tables = {"int_events_deduplicated": "where dq_issue is null", "int_events_sessionized": ""}
+
+    def tested() -> str:
+        return run_dbt("test", work, work / "raw", "--select", *tables).output
+
+    assert "FAIL" not in tested()
+    with duckdb.connect(str(work / "warehouse.duckdb")) as con:
+        for table, clean in tables.items():
+            relation = f"intermediate.{table}"
+            (n_runs,) = con.execute(f"select count(distinct built_at) from {relation}").fetchone()
+            assert n_runs == 1
+            con.execute(f"insert into {relation} select * from {relation} {clean} limit 1")
+    output = tested()
+    for table in tables:
+        assert f"FAIL 1 unique_combination_of_columns_{table}_" in output, output[-3000:]
+
+
 def test_events_older_than_the_late_window_are_counted_until_a_full_refresh(builds) -> None:
     _, incremental, _ = builds
     raw = incremental / "raw" / "events.parquet"
