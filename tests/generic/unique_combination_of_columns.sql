@@ -8,9 +8,10 @@
     that run's to find. `partitioned_by`: a column of the combination by which the table
     is written (a day, a snapshot date): every row of the days (snapshots) the latest run
     wrote is checked, and no other row is read, since no other row can repeat one of
-    their combinations. A table whose rows all share one stamp gets the plain check. The model is named in each place it is read, not through a
-    common table expression: DuckDB materializes a CTE read more than once, which copied
-    the whole table. (`{{ model }}` carries its own alias when the test has a `where`.) -#}
+    their combinations. A table whose rows all share one stamp gets the plain check. The
+    model is named in each place it is read, not through a common table expression:
+    DuckDB materializes a CTE read more than once, which copied the whole table.
+    (`{{ model }}` carries its own alias when the test has a `where`.) -#}
 {% test unique_combination_of_columns(
     model, combination_of_columns, latest_batch=none, partitioned_by=none
 ) %}
@@ -18,7 +19,7 @@
 {%- set columns = combination_of_columns | join(', ') %}
 {#- one batch (a full build, or a run that rewrote the whole table): every row is the
     latest run's, so the plain check is the same check, without the semi join of every
-    row against every row (31 s against 15 s for 95M events, measured) -#}
+    row against the latest run's (28.5 s against 18.5 s for 95M events, measured) -#}
 {%- if latest_batch is not none and execute %}
     {%- set one_batch = run_query(
         'select min(' ~ latest_batch ~ ') is not distinct from max(' ~ latest_batch ~ ') from '
