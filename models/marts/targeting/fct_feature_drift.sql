@@ -151,258 +151,141 @@ feature_values as (
 
 value_counts as (
 
-    -- one row per product, feature, role and distinct value, with how many sampled rows
-    -- hold it: the sorts below run on these (about a tenth of the rows: most features
-    -- are counts), never on every sampled value; of the train rows, n_latest_rows are
-    -- those of the latest train snapshot
+    -- one row per product, feature and distinct value, with how many sampled rows of each
+    -- population hold it (n_latest_train: of the train rows, those of the latest train
+    -- snapshot). The sorts below run on these (about a tenth of the rows: most features
+    -- are counts), never on every sampled value; and since the populations are columns
+    -- of one row, the values are grouped, sorted and binned once for all of them
     select
         product_id,
         feature,
-        role,
         feature_value,
-        count(*) as n_rows,
-        count(case when is_latest_train then 1 end) as n_latest_rows
+        count(case when role = 'train' then 1 end) as n_train,
+        count(case when is_latest_train then 1 end) as n_latest_train,
+        count(case when role = 'score' then 1 end) as n_score
 
     from feature_values
-    group by product_id, feature, role, feature_value
+    group by product_id, feature, feature_value
 
 ),
 
-train_value_positions as (
+train_positions as (
 
-    -- the n sorted train values of a product and feature: the positions a distinct value
-    -- takes among them are first_position .. last_position
+    -- the n sorted train values of a product and feature (nulls apart, sorted last): a
+    -- distinct value takes the positions n_train_below + 1 .. n_train_below + n_train
+    -- among them. Every distinct value is one row of one sort, the values no train row
+    -- holds too: a second read of value_counts would compute it again on Spark, which
+    -- inlines a CTE wherever it is read
     select
         product_id,
         feature,
         feature_value,
-        sum(n_rows) over (
+        n_train,
+        n_latest_train,
+        n_score,
+        sum(n_train) over (
             partition by product_id, feature
-            order by feature_value
+            order by feature_value nulls last
             rows between unbounded preceding and current row
-        ) - n_rows + 1 as first_position,
-        sum(n_rows) over (
-            partition by product_id, feature
-            order by feature_value
-            rows between unbounded preceding and current row
-        ) as last_position,
-        sum(n_rows) over (partition by product_id, feature) as n_values
+        ) - n_train as n_train_below,
+        sum(case when feature_value is not null then n_train else 0 end)
+            over (partition by product_id, feature)
+            as n_train_values
 
     from value_counts
-    where role = 'train' and feature_value is not null
 
 ),
 
-train_edges as (
+edge_flags as (
 
     -- the train deciles, discrete (quantile_disc): decile k is the value at position
-    -- ceil(n x k / 10) of the n sorted train values; equal edges merged (a distinct
-    -- value is one edge however many deciles fall on it)
+    -- ceil(n x k / 10) of the n sorted train values, and a value is an edge when a decile
+    -- or more falls on it (equal edges merged); a value no train row holds takes no
+    -- position, and a null is never an edge
     select
         product_id,
         feature,
-        feature_value as edge
-
-    from train_value_positions
-    where
-        {%- for k in range(1, 10) %}
-            {{ 'or ' if not loop.first }}floor((n_values * {{ k }} + 9) / 10) between first_position and last_position
-        {%- endfor %}
-
-),
-
-values_and_edges as (
-
-    -- the values and their feature's edges on one sorted line per product and feature:
-    -- a value's bin is the number of edges before it (strictly below it, so at equal
-    -- values the value comes first)
-    select
-        product_id,
-        feature,
-        role,
         feature_value,
-        n_rows,
-        n_latest_rows,
-        0 as is_edge
-    from value_counts
+        n_train,
+        n_latest_train,
+        n_score,
+        feature_value is not null and (
+            {%- for k in range(1, 10) %}
+                {{ 'or ' if not loop.first }}floor((n_train_values * {{ k }} + 9) / 10)
+                between n_train_below + 1 and n_train_below + n_train
+            {%- endfor %}
+        ) as is_edge
 
-    union all
-
-    select
-        product_id,
-        feature,
-        cast(null as string) as role,
-        edge as feature_value,
-        cast(null as bigint) as n_rows,
-        cast(null as bigint) as n_latest_rows,
-        1 as is_edge
-    from train_edges
+    from train_positions
 
 ),
 
 binned as (
 
+    -- a value's bin is the number of edges strictly below it (the sort of
+    -- train_positions); -1 for nulls
     select
         product_id,
         feature,
-        role,
-        feature_value,
-        n_rows,
-        n_latest_rows,
+        n_train,
+        n_latest_train,
+        n_score,
         case
             when feature_value is null then -1
-            -- how many train deciles the value lies above
-            else edges_below
+            else sum(cast(is_edge as int)) over (
+                partition by product_id, feature
+                order by feature_value nulls last
+                rows between unbounded preceding and current row
+            ) - cast(is_edge as int)
         end as bin
 
-    from (
-        select
-            *,
-            sum(is_edge) over (
-                partition by product_id, feature
-                order by feature_value, is_edge
-                rows between unbounded preceding and current row
-            ) as edges_below
-        from values_and_edges
-    ) as sorted_values
-    where is_edge = 0
-
-),
-
-population_sizes as (
-
-    -- per product: the eligible rows of each population and the score snapshot
-    select
-        product_id,
-        coalesce(max(n_population_rows) filter (where role = 'train'), 0) as n_train_rows,
-        coalesce(max(n_population_rows) filter (where role = 'score'), 0) as n_score_rows,
-        max(snapshot_date) filter (where role = 'score') as score_snapshot_date
-
-    from feature_snapshots
-    group by product_id
-
-),
-
-feature_means as (
-
-    -- per product, population and feature, the mean, read from the sample once (exact
-    -- decimal sums: the same means on every run); grouped by role rather than filtered
-    -- by it, since one filter per feature and population is many times slower
-    {%- if features %}
-        select
-            means.product_id,
-            means.role,
-            feature_names.feature,
-            case feature_names.feature
-                {%- for feature in features %}
-                    when '{{ feature }}' then means.mean__{{ feature }}
-                {%- endfor %}
-            end as feature_mean
-        from (
-            select
-                product_id,
-                role
-                {%- for feature in features %},
-                    cast(avg(cast(cast({{ feature }} as double) as decimal(38, 9))) as double)
-                        as mean__{{ feature }}
-                {%- endfor %}
-            from feature_snapshots
-            group by product_id, role
-        ) as means
-        cross join (
-            values {% for feature in features %}('{{ feature }}'){{ ', ' if not loop.last }}{% endfor %}
-        ) as feature_names (feature)
-    {%- else %}
-        select
-            product_id,
-            role,
-            cast(null as string) as feature,
-            cast(null as double) as feature_mean
-        from feature_snapshots
-        where false
-    {%- endif %}
-
-),
-
-populations as (
-
-    select
-        value_totals.product_id,
-        value_totals.feature,
-        population_sizes.n_train_rows,
-        population_sizes.n_score_rows,
-        value_totals.n_train_sampled,
-        value_totals.n_latest_train_sampled,
-        value_totals.n_score_sampled,
-        value_totals.n_train_nulls,
-        value_totals.n_score_nulls,
-        train_means.feature_mean as train_mean,
-        score_means.feature_mean as score_mean,
-        population_sizes.score_snapshot_date
-
-    from (
-        select
-            product_id,
-            feature,
-            coalesce(sum(n_rows) filter (where role = 'train'), 0) as n_train_sampled,
-            coalesce(sum(n_latest_rows) filter (where role = 'train'), 0) as n_latest_train_sampled,
-            coalesce(sum(n_rows) filter (where role = 'score'), 0) as n_score_sampled,
-            coalesce(sum(n_rows) filter (where role = 'train' and feature_value is null), 0) as n_train_nulls,
-            coalesce(sum(n_rows) filter (where role = 'score' and feature_value is null), 0) as n_score_nulls
-        from value_counts
-        group by product_id, feature
-    ) as value_totals
-    inner join population_sizes
-        on value_totals.product_id = population_sizes.product_id
-    left join feature_means as train_means
-        on
-            value_totals.product_id = train_means.product_id
-            and value_totals.feature = train_means.feature
-            and train_means.role = 'train'
-    left join feature_means as score_means
-        on
-            value_totals.product_id = score_means.product_id
-            and value_totals.feature = score_means.feature
-            and score_means.role = 'score'
+    from edge_flags
 
 ),
 
 bin_shares as (
 
+    -- per product, feature and bin, each population's share of its sampled rows (floored)
     select
-        binned.product_id,
-        binned.feature,
-        binned.bin,
-        greatest(
-            coalesce(sum(binned.n_rows) filter (where binned.role = 'train'), 0)
-            / any_value(populations.n_train_sampled),
-            0.0001
-        ) as train_share,
-        greatest(
-            coalesce(sum(binned.n_latest_rows) filter (where binned.role = 'train'), 0)
-            / any_value(populations.n_latest_train_sampled),
-            0.0001
-        ) as latest_train_share,
-        greatest(
-            coalesce(sum(binned.n_rows) filter (where binned.role = 'score'), 0)
-            / any_value(populations.n_score_sampled),
-            0.0001
-        ) as score_share
+        product_id,
+        feature,
+        bin,
+        n_train,
+        n_latest_train,
+        n_score,
+        greatest(n_train / sum(n_train) over (partition by product_id, feature), 0.0001)
+            as train_share,
+        greatest(n_latest_train / sum(n_latest_train) over (partition by product_id, feature), 0.0001)
+            as latest_train_share,
+        greatest(n_score / sum(n_score) over (partition by product_id, feature), 0.0001)
+            as score_share
 
-    from binned
-    inner join populations
-        on
-            binned.product_id = populations.product_id
-            and binned.feature = populations.feature
-    group by binned.product_id, binned.feature, binned.bin
+    from (
+        select
+            product_id,
+            feature,
+            bin,
+            sum(n_train) as n_train,
+            sum(n_latest_train) as n_latest_train,
+            sum(n_score) as n_score
+        from binned
+        group by product_id, feature, bin
+    ) as bin_counts
 
 ),
 
 stability as (
 
+    -- per product and feature: the sampled rows of each population, its nulls, the bins
+    -- and the PSI (exact decimal sums: the same on every run)
     select
         product_id,
         feature,
+        sum(n_train) as n_train_sampled,
+        sum(n_latest_train) as n_latest_train_sampled,
+        sum(n_score) as n_score_sampled,
+        coalesce(sum(n_train) filter (where bin = -1), 0) as n_train_nulls,
+        coalesce(sum(n_score) filter (where bin = -1), 0) as n_score_nulls,
         count(*) as n_bins,
         cast(
             sum(cast((score_share - train_share) * ln(score_share / train_share) as decimal(38, 18)))
@@ -423,6 +306,77 @@ stability as (
 
 ),
 
+population_means as (
+
+    -- per product: the eligible rows of each population, the score snapshot and each
+    -- feature's mean in either population, read from the sample once (exact decimal sums:
+    -- the same means on every run). Grouped by role first, then pivoted: one filter per
+    -- feature and population over the sample is many times slower
+    select
+        product_id,
+        {%- for feature in features %}
+            max(mean__{{ feature }}) filter (where role = 'train') as train_mean__{{ feature }},
+            max(mean__{{ feature }}) filter (where role = 'score') as score_mean__{{ feature }},
+        {%- endfor %}
+        coalesce(max(n_population_rows) filter (where role = 'train'), 0) as n_train_rows,
+        coalesce(max(n_population_rows) filter (where role = 'score'), 0) as n_score_rows,
+        max(snapshot_date) filter (where role = 'score') as score_snapshot_date
+
+    from (
+        select
+            product_id,
+            {%- for feature in features %}
+                cast(avg(cast(cast({{ feature }} as double) as decimal(38, 9))) as double)
+                    as mean__{{ feature }},
+            {%- endfor %}
+            role,
+            max(n_population_rows) as n_population_rows,
+            max(snapshot_date) as snapshot_date
+        from feature_snapshots
+        group by product_id, role
+    ) as role_means
+    group by product_id
+
+),
+
+populations as (
+
+    -- one row per product and numeric feature: the populations' sizes and means beside
+    -- the feature's bins and PSI
+    {%- if features %}
+        select
+            stability.*,
+            population_means.n_train_rows,
+            population_means.n_score_rows,
+            population_means.score_snapshot_date,
+            case stability.feature
+                {%- for feature in features %}
+                    when '{{ feature }}' then population_means.train_mean__{{ feature }}
+                {%- endfor %}
+            end as train_mean,
+            case stability.feature
+                {%- for feature in features %}
+                    when '{{ feature }}' then population_means.score_mean__{{ feature }}
+                {%- endfor %}
+            end as score_mean
+        from stability
+        inner join population_means
+            on stability.product_id = population_means.product_id
+    {%- else %}
+        select
+            stability.*,
+            population_means.n_train_rows,
+            population_means.n_score_rows,
+            population_means.score_snapshot_date,
+            cast(null as double) as train_mean,
+            cast(null as double) as score_mean
+        from stability
+        inner join population_means
+            on stability.product_id = population_means.product_id
+    {%- endif %}
+
+),
+
 comparisons as (
 
     select
@@ -435,13 +389,14 @@ comparisons as (
         populations.score_mean,
         populations.n_train_nulls / nullif(populations.n_train_sampled, 0) as train_null_share,
         populations.n_score_nulls / nullif(populations.n_score_sampled, 0) as score_null_share,
-        stability.n_bins,
-        case when populations.n_train_rows > 0 and populations.n_score_rows > 0 then stability.psi end as psi,
+        populations.n_bins,
+        case when populations.n_train_rows > 0 and populations.n_score_rows > 0 then populations.psi end
+            as psi,
         latest_train_snapshots.latest_train_snapshot_date,
         coalesce(latest_train_snapshots.n_latest_train_rows, 0) as n_latest_train_rows,
         case
             when populations.n_latest_train_sampled > 0 and populations.n_score_rows > 0
-                then stability.psi_vs_latest_train
+                then populations.psi_vs_latest_train
         end as psi_vs_latest_train,
         champions.champion_model_name,
         -- a champion that uses no weight at all (importance shares null) says nothing
@@ -452,10 +407,6 @@ comparisons as (
             as champion_importance_rank
 
     from populations
-    inner join stability
-        on
-            populations.product_id = stability.product_id
-            and populations.feature = stability.feature
     left join latest_train_snapshots
         on populations.product_id = latest_train_snapshots.product_id
     left join champions
