@@ -17,6 +17,9 @@ DBT = Path(sys.executable).parent / "dbt"
 DEMO_END = f"{DEFAULT_END_DATE} 00:00:00"
 # the arguments that leave the unit tests out of a build, or not
 NO_UNIT_TESTS = {True: ("--exclude-resource-type", "unit_test"), False: ()}
+# a build's selection up to the data-quality counts (staging, validation, their tests): for
+# the tests of what the raw files hold, which need no features or models
+UP_TO_DATA_QUALITY = ("--select", "+fct_data_quality", "--indirect-selection", "cautious")
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from dbt_runner import run_dbt
+from dbt_runner import UP_TO_DATA_QUALITY, run_dbt
 
 from targeting.demo import generate
 
 # no campaigns: the campaign case below adds its own file
 WORLD = {"users": 600, "days": 100, "seed": 23, "end_date": "2026-10-31", "campaigns": False}
-UP_TO_DATA_QUALITY = ("--select", "+fct_data_quality", "--indirect-selection", "cautious")
 
 
 @pytest.fixture(scope="module")
