@@ -222,7 +222,7 @@ edge_flags as (
 
 binned as (
 
-    -- a value's bin is the number of edges strictly below it (the sort of
+    -- a value's bin is the number of edges strictly below it (in the order of
     -- train_positions); -1 for nulls
     select
         product_id,
