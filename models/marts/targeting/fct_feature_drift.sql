@@ -119,29 +119,31 @@ feature_snapshots as (
 feature_values as (
 
     -- one row per product, user, snapshot and feature: each sampled row once per feature
-    -- (one read of the sample, however many features)
+    -- (one read of the sample, however many features). A feature goes by its number until
+    -- populations names it: numbers group and sort faster than names (at S, 4.38 s
+    -- against 4.75 s for the whole model, medians of 4 runs)
     {%- if features %}
         select
             feature_snapshots.product_id,
             feature_snapshots.role,
             feature_snapshots.is_latest_train,
-            feature_names.feature,
-            case feature_names.feature
+            feature_names.feature_number,
+            case feature_names.feature_number
                 {%- for feature in features %}
-                    when '{{ feature }}' then cast(feature_snapshots.{{ feature }} as double)
+                    when {{ loop.index0 }} then cast(feature_snapshots.{{ feature }} as double)
                 {%- endfor %}
             end as feature_value
         from feature_snapshots
         cross join (
-            values {% for feature in features %}('{{ feature }}'){{ ', ' if not loop.last }}{% endfor %}
-        ) as feature_names (feature)
+            values {% for feature in features %}({{ loop.index0 }}){{ ', ' if not loop.last }}{% endfor %}
+        ) as feature_names (feature_number)
     {%- else %}
         -- no numeric feature (or no built feature table yet): no rows
         select
             product_id,
             role,
             is_latest_train,
-            cast(null as string) as feature,
+            cast(null as int) as feature_number,
             cast(null as double) as feature_value
         from feature_snapshots
         where false
@@ -158,14 +160,14 @@ value_counts as (
     -- of one row, the values are grouped, sorted and binned once for all of them
     select
         product_id,
-        feature,
+        feature_number,
         feature_value,
         count(case when role = 'train' then 1 end) as n_train,
         count(case when is_latest_train then 1 end) as n_latest_train,
         count(case when role = 'score' then 1 end) as n_score
 
     from feature_values
-    group by product_id, feature, feature_value
+    group by product_id, feature_number, feature_value
 
 ),
 
@@ -178,18 +180,18 @@ train_positions as (
     -- inlines a CTE wherever it is read
     select
         product_id,
-        feature,
+        feature_number,
         feature_value,
         n_train,
         n_latest_train,
         n_score,
         sum(n_train) over (
-            partition by product_id, feature
+            partition by product_id, feature_number
             order by feature_value nulls last
             rows between unbounded preceding and current row
         ) - n_train as n_train_below,
         sum(case when feature_value is not null then n_train else 0 end)
-            over (partition by product_id, feature)
+            over (partition by product_id, feature_number)
             as n_train_values
 
     from value_counts
@@ -204,7 +206,7 @@ edge_flags as (
     -- position, and a null is never an edge
     select
         product_id,
-        feature,
+        feature_number,
         feature_value,
         n_train,
         n_latest_train,
@@ -226,14 +228,14 @@ binned as (
     -- train_positions); -1 for nulls
     select
         product_id,
-        feature,
+        feature_number,
         n_train,
         n_latest_train,
         n_score,
         case
             when feature_value is null then -1
             else sum(cast(is_edge as int)) over (
-                partition by product_id, feature
+                partition by product_id, feature_number
                 order by feature_value nulls last
                 rows between unbounded preceding and current row
             ) - cast(is_edge as int)
@@ -248,28 +250,28 @@ bin_shares as (
     -- per product, feature and bin, each population's share of its sampled rows (floored)
     select
         product_id,
-        feature,
+        feature_number,
         bin,
         n_train,
         n_latest_train,
         n_score,
-        greatest(n_train / sum(n_train) over (partition by product_id, feature), 0.0001)
+        greatest(n_train / sum(n_train) over (partition by product_id, feature_number), 0.0001)
             as train_share,
-        greatest(n_latest_train / sum(n_latest_train) over (partition by product_id, feature), 0.0001)
+        greatest(n_latest_train / sum(n_latest_train) over (partition by product_id, feature_number), 0.0001)
             as latest_train_share,
-        greatest(n_score / sum(n_score) over (partition by product_id, feature), 0.0001)
+        greatest(n_score / sum(n_score) over (partition by product_id, feature_number), 0.0001)
             as score_share
 
     from (
         select
             product_id,
-            feature,
+            feature_number,
             bin,
             sum(n_train) as n_train,
             sum(n_latest_train) as n_latest_train,
             sum(n_score) as n_score
         from binned
-        group by product_id, feature, bin
+        group by product_id, feature_number, bin
     ) as bin_counts
 
 ),
@@ -280,7 +282,7 @@ stability as (
     -- and the PSI (exact decimal sums: the same on every run)
     select
         product_id,
-        feature,
+        feature_number,
         sum(n_train) as n_train_sampled,
         sum(n_latest_train) as n_latest_train_sampled,
         sum(n_score) as n_score_sampled,
@@ -302,7 +304,7 @@ stability as (
         ) as psi_vs_latest_train
 
     from bin_shares
-    group by product_id, feature
+    group by product_id, feature_number
 
 ),
 
@@ -341,22 +343,27 @@ population_means as (
 
 populations as (
 
-    -- one row per product and numeric feature: the populations' sizes and means beside
-    -- the feature's bins and PSI
+    -- one row per product and numeric feature, named: the populations' sizes and means
+    -- beside the feature's bins and PSI
     {%- if features %}
         select
             stability.*,
+            case stability.feature_number
+                {%- for feature in features %}
+                    when {{ loop.index0 }} then '{{ feature }}'
+                {%- endfor %}
+            end as feature,
             population_means.n_train_rows,
             population_means.n_score_rows,
             population_means.score_snapshot_date,
-            case stability.feature
+            case stability.feature_number
                 {%- for feature in features %}
-                    when '{{ feature }}' then population_means.train_mean__{{ feature }}
+                    when {{ loop.index0 }} then population_means.train_mean__{{ feature }}
                 {%- endfor %}
             end as train_mean,
-            case stability.feature
+            case stability.feature_number
                 {%- for feature in features %}
-                    when '{{ feature }}' then population_means.score_mean__{{ feature }}
+                    when {{ loop.index0 }} then population_means.score_mean__{{ feature }}
                 {%- endfor %}
             end as score_mean
         from stability
@@ -365,6 +372,7 @@ populations as (
     {%- else %}
         select
             stability.*,
+            cast(null as string) as feature,
             population_means.n_train_rows,
             population_means.n_score_rows,
             population_means.score_snapshot_date,
