@@ -5,7 +5,8 @@ per product, else a weighted sample), judges on every row of the test snapshot, 
 batches (its item usage read once, for every product). A product whose training inputs (grid
 dates, feature version, settings, code) are those of its stored models keeps them
 (targeting.reuse): a daily run trains nothing. The products to train train side by side,
-one per core, each read on a connection of its own (targeting.threads.side_by_side).
+one per core, the longest first, each read on a connection of its own
+(targeting.threads.side_by_side).
 Logic: targeting.training.train_product.
 """
 
@@ -97,9 +98,18 @@ def model(dbt, session):
     # the test snapshot's usage, read once for every product to train
     test_usage = usage_at(features.filter("role = 'test'"), usage) if to_train else None
     jobs = [(product, training(product, *args, test_usage)) for product, *args in to_train]
-    # the products train side by side, one per core (each fit is single-threaded and reads
-    # its product's rows only: the same bits whatever trains beside it)
-    for index, frame in side_by_side([job for _, job in jobs], cores()):
+    # a product's training takes longer the more adopting rows it has (more rounds, larger
+    # trees); a cold-start product, with a handful, takes least
+    adopting = (
+        dict(sample.filter("is_adopting").aggregate("product_id, count(*)").fetchall())
+        if jobs
+        else {}
+    )
+    costs = [adopting.get(product, 0) for product, _ in jobs]
+    # the products train side by side, one per core, the longest first (each fit is
+    # single-threaded and reads its product's rows only: the same bits whatever trains
+    # beside it, in whatever order)
+    for index, frame in side_by_side([job for _, job in jobs], cores(), costs):
         frames[jobs[index][0]] = frame
     frames = [frames[product_id] for product_id in product_ids]
     result = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -3,12 +3,12 @@
 Reasons are worded for each product's champion at the score snapshot, for its
 targeting__max_reason_rows best-scored users. Rows are read once, in batches, and written
 in batches; the item usage of a snapshot is read once, for every product. The products are
-scored side by side, one per core (targeting.threads.side_by_side). The test scores of a
-model kept from an earlier run (same trained_at) are kept too, not computed again: a daily
-run scores the score snapshot only. Incremental: such a run deletes every row but the kept
-test scores and appends what it scored, so the kept rows (most of the table) are neither
-read into this run nor written again. Logic: targeting.scoring.score_product (the stored
-models rebuilt from their JSON).
+scored side by side, one per core, the longest first (targeting.threads.side_by_side). The
+test scores of a model kept from an earlier run (same trained_at) are kept too, not
+computed again: a daily run scores the score snapshot only. Incremental: such a run
+deletes every row but the kept test scores and appends what it scored, so the kept rows
+(most of the table) are neither read into this run nor written again. Logic:
+targeting.scoring.score_product (the stored models rebuilt from their JSON).
 """
 
 from targeting.relations import (
@@ -77,10 +77,22 @@ def model(dbt, session):
         return score
 
     # the products are scored side by side, one per core, their batches written as they
-    # come (each product's in a table of its own: the rows keep the order of the products)
-    jobs = [scoring(product_id) for product_id in sorted(models_frame["product_id"].unique())]
+    # come (each product's in a table of its own: the rows keep the order of the products).
+    # The longest start first: a product's time grows with the size of the fits it scores
+    # (LightGBM's trees, their contributions most), which the length of their text tells.
+    product_ids = sorted(models_frame["product_id"].unique())
+    jobs = [scoring(product_id) for product_id in product_ids]
+    costs = [
+        sum(
+            len(text)
+            for column in ARTIFACT_COLUMNS.values()
+            for text in models_frame.loc[models_frame["product_id"] == product_id, column]
+            if isinstance(text, str)
+        )
+        for product_id in product_ids
+    ]
     scored = collect_batches(
-        session, side_by_side(jobs, cores()), SCORE_TYPES, "ml_propensity_scores__batches"
+        session, side_by_side(jobs, cores(), costs), SCORE_TYPES, "ml_propensity_scores__batches"
     )
     if dbt.is_incremental:
         # the kept test scores stay where they are; everything else is replaced

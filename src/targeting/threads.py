@@ -88,16 +88,25 @@ def lightgbm_threads() -> int:
 
 
 def side_by_side(
-    jobs: Sequence[Callable[[], Iterable[T]]], workers: int
+    jobs: Sequence[Callable[[], Iterable[T]]],
+    workers: int,
+    costs: Sequence[float] | None = None,
 ) -> Iterator[tuple[int, T]]:
     """Each job's items, as (job index, item), in the caller's thread as they come, while
     the jobs run in ``workers`` threads (a job starts when a worker is free, in order).
+
+    ``costs``: each job's expected cost, in any unit. With more than one worker the
+    costliest jobs then start first (the first listed on a tie), so that the last job to
+    finish is not a long one left alone on a core while the others idle; the jobs keep
+    their indexes.
 
     At most ``workers`` items wait to be taken, so what is held in memory stays bounded
     whatever the jobs produce. The workers run in the caller's context (dbt's log context:
     their progress lines reach dbt's log). A job that raises stops the others; the error is
     raised here. With one worker the jobs run one after another in the caller's thread.
     """
+    if costs is not None and len(costs) != len(jobs):
+        raise ValueError(f"side_by_side: {len(costs)} costs for {len(jobs)} jobs")
     if workers <= 1 or len(jobs) <= 1:
         for index, job in enumerate(jobs):
             for item in job():
@@ -128,9 +137,12 @@ def side_by_side(
             return
         put((index, _FINISHED, None))
 
+    starts = range(len(jobs))
+    if costs is not None:
+        starts = sorted(starts, key=lambda index: (-costs[index], index))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for index, job in enumerate(jobs):
-            pool.submit(contextvars.copy_context().run, run, index, job)
+        for index in starts:
+            pool.submit(contextvars.copy_context().run, run, index, jobs[index])
         try:
             remaining = len(jobs)
             while remaining:

@@ -115,3 +115,55 @@ def test_lightgbm_takes_every_core_but_one_thread_in_a_worker():
     # one worker, or one job: the caller's thread, nothing beside it
     assert [item for _, item in side_by_side([job, job], 1)] == [cores(), cores()]
     assert [item for _, item in side_by_side([job], 2)] == [cores()]
+
+
+def test_the_costliest_jobs_start_first_and_keep_their_indexes():
+    started = []
+    lock = threading.Lock()
+
+    def job(name):
+        def run():
+            with lock:
+                started.append(name)
+            yield name
+
+        return run
+
+    # one worker of the pool's two is held busy by the costliest job, "a", until the
+    # cheapest has started, so the other worker takes the rest one by one, in the order
+    # they were submitted
+    release = threading.Event()
+
+    def holding():
+        with lock:
+            started.append("a")
+        release.wait(timeout=10)
+        yield "a"
+
+    others = [job(name) for name in "bcd"]
+
+    def releasing():
+        with lock:
+            started.append("e")
+        release.set()
+        yield "e"
+
+    jobs = [holding, *others, releasing]
+    got = list(side_by_side(jobs, 2, costs=[9, 1, 3, 2, 0]))
+
+    assert [name for name in started if name != "a"] == ["c", "d", "b", "e"]
+    assert "a" in started
+    assert sorted(got) == [(0, "a"), (1, "b"), (2, "c"), (3, "d"), (4, "e")]
+
+
+def test_costs_leave_one_worker_in_the_listed_order():
+    jobs = [counting("a", 1), counting("b", 1), counting("c", 1)]
+
+    got = list(side_by_side(jobs, 1, costs=[1, 3, 2]))
+
+    assert got == [(0, "a0"), (1, "b0"), (2, "c0")]
+
+
+def test_a_cost_per_job_or_an_error():
+    with pytest.raises(ValueError, match="2 costs for 3 jobs"):
+        list(side_by_side([counting("a", 1)] * 3, 2, costs=[1, 2]))
