@@ -90,9 +90,9 @@ def table_differences(con: duckdb.DuckDBPyConnection, table: str, spark_folder: 
     )
     if n_duck != n_spark:
         return [f"{table}: {n_duck} rows on DuckDB, {n_spark} on Spark"]
-    floats = [c for c in columns if _is_number(types[c])]
-    # exact columns first: rows that differ only past 1e-9 still sort alike
-    order = ", ".join(_quoted(c) for c in [c for c in columns if c not in floats] + floats)
+    numbers = [c for c in columns if _is_number(types[c])]
+    # exact columns first: rows whose numbers differ only past 1e-9 still sort alike
+    order = ", ".join(_quoted(c) for c in [c for c in columns if c not in numbers] + numbers)
     normalized = ", ".join(_normalized(c, types[c]) for c in columns)
     for name, source in (("duck_rows", f"duck.{table}"), ("spark_rows", spark_source)):
         con.execute(
@@ -105,7 +105,7 @@ def table_differences(con: duckdb.DuckDBPyConnection, table: str, spark_folder: 
     # per column, how many rows differ, then the first that does (JSON texts: in Python)
     joined = "from duck_rows inner join spark_rows using (row_number)"
     checked = [c for c in columns if c not in JSON_COLUMNS]
-    differs = {column: _differs(column, column in floats) for column in checked}
+    differs = {column: _differs(column, column in numbers) for column in checked}
     found = {}
     if checked:
         counts = con.execute(
@@ -136,10 +136,10 @@ def table_differences(con: duckdb.DuckDBPyConnection, table: str, spark_folder: 
     ]
 
 
-def _differs(column: str, is_float: bool) -> str:
+def _differs(column: str, is_number: bool) -> str:
     """Whether the column differs between duck_rows and spark_rows, as SQL."""
     left, right = f"duck_rows.{_quoted(column)}", f"spark_rows.{_quoted(column)}"
-    if is_float:
+    if is_number:
         # numpy's isclose: |a - b| <= atol + rtol |b|, nulls and NaNs alike
         same = (
             f"(coalesce(isnan({left}), true) and coalesce(isnan({right}), true))"
