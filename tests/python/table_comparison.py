@@ -119,9 +119,7 @@ def table_differences(con: duckdb.DuckDBPyConnection, table: str, spark_folder: 
                     f" where {differs[column]} order by row_number limit 1"
                 ).fetchone()
             found[column] = (count, example)
-    for column in columns:
-        if column not in JSON_COLUMNS:
-            continue
+    for column in [c for c in columns if c in JSON_COLUMNS]:
         quoted = _quoted(column)
         pairs = con.execute(
             f"select duck_rows.{quoted}, spark_rows.{quoted} {joined} order by row_number"
