@@ -618,7 +618,9 @@ def measure_model(features, train_rows: int, seed: int) -> dict[str, Any]:
             )
         },
         "num_threads": BOOSTING_THREADS,
-        "scale_pos_weight": (train_rows - n_positive) / n_positive,
+        "scale_pos_weight": (train_rows - n_positive) / n_positive
+        if params["class_weight"] == "balanced"
+        else 1.0,
         "seed": seed,
         "deterministic": True,
         "force_row_wise": True,

@@ -8,11 +8,11 @@ reasons) and ``to_dict``/``from_dict`` (the model as JSON or text, never a pickl
 - ``logistic_regression``: L2 logistic regression with balanced class weights (the
   positives are a few percent), Newton-Cholesky solver. Score: the weighted model's probability;
   contributions: coefficient x standardized value.
-- ``lightgbm``: gradient-boosted trees, positives weighted by negatives / positives,
-  early stopping on the validation rows (average precision), deterministic settings.
-  Score: the weighted model's probability; contributions: LightGBM's own per-feature
-  contributions (SHAP values, in log-odds).
-  Its settings and rounds are chosen from a small ``grid`` (each entry overrides some of
+- ``lightgbm``: gradient-boosted trees, every row weighing the same (``class_weight``
+  ``none``; ``balanced`` weighs positives by negatives / positives), early stopping on
+  the validation rows (average precision), deterministic settings. Score: the model's
+  probability; contributions: LightGBM's own per-feature contributions (SHAP values, in
+  log-odds). Its settings and rounds are chosen from a small ``grid`` (each entry overrides some of
   the settings above it; the first is those settings themselves) by PR-AUC on tuning
   rows, which also early-stop each entry's fit (``search``; ``training`` says which rows).
 - ``ensemble``: the mean of the calibrated probabilities of ``logistic_regression`` and
@@ -45,31 +45,41 @@ from targeting.threads import lightgbm_threads
 DEFAULT_PARAMS: dict[str, dict[str, Any]] = {
     "logistic_regression": {"C": 0.1, "max_iter": 100},
     "lightgbm": {
-        "learning_rate": 0.1,
-        "num_leaves": 15,
-        "min_data_in_leaf": 50,
+        "learning_rate": 0.03,
+        "num_leaves": 7,
+        "min_data_in_leaf": 100,
         "feature_fraction": 0.8,
         "bagging_fraction": 0.8,
         "bagging_freq": 1,
         "lambda_l2": 1.0,
+        # "none": every row weighs the same, so the trees rank by the adopters' true odds and
+        # the score is a probability; "balanced": each adopter weighs non-adopters /
+        # adopters (with a few percent adopters, a weight of 30 or more that made early
+        # stopping halt after 5 to 87 rounds and ranked worse out of time; README, "Models")
+        "class_weight": "none",
         "max_rounds": 1000,
-        "early_stopping_rounds": 30,
+        "early_stopping_rounds": 100,
         # rounds when there is no tuning adopter to stop on
-        "default_rounds": 100,
+        "default_rounds": 300,
         # tried in this order, the best tuning PR-AUC kept (the first on a tie); [] or [{}]
-        # keeps the settings above. Fewer leaves and more rows per leaf for small or noisy
-        # products, more leaves for interactions, a slower rate for more, smaller steps.
+        # keeps the settings above: small trees learning slowly, then larger ones learning
+        # fast (more leaves for interactions, fewer rows per leaf, fewer rounds)
         "grid": [
             {},
-            {"num_leaves": 7, "min_data_in_leaf": 200},
-            {"num_leaves": 31, "min_data_in_leaf": 100, "lambda_l2": 10.0},
-            {"learning_rate": 0.05},
+            {
+                "learning_rate": 0.1,
+                "num_leaves": 15,
+                "min_data_in_leaf": 50,
+                "early_stopping_rounds": 30,
+                "default_rounds": 100,
+            },
         ],
     },
     "ensemble": {},
     "lookalike": {"shrinkage": 1.0},
 }
 MODEL_NAMES = tuple(DEFAULT_PARAMS)
+CLASS_WEIGHTS = ("none", "balanced")
 # LightGBM boosts on one thread, not a setting: these data are small, a second thread
 # competing with another model made each round 100x slower, and LightGBM's thread count is
 # process-wide, so products boosting side by side must all ask for the same (threads.py)
@@ -115,6 +125,11 @@ def _check_keys(name: str, given: dict[str, Any], known: dict[str, Any]) -> None
             "targeting: num_threads is not a lightgbm setting in var targeting__model_params: "
             "each product boosts on one thread and the products train side by side, one per "
             "core; remove it"
+        )
+    if name == "lightgbm" and given.get("class_weight", "none") not in CLASS_WEIGHTS:
+        raise ValueError(
+            f"targeting: lightgbm class_weight {given['class_weight']!r} in var "
+            f"targeting__model_params is not one of {', '.join(CLASS_WEIGHTS)}"
         )
     unknown = sorted(set(given) - set(known))
     if unknown:
@@ -240,6 +255,8 @@ class LightGBMModel:
     name: ClassVar[str] = "lightgbm"
     booster: lgb.Booster
     best_iteration: int
+    # the weight of an adopter relative to a non-adopter in the fit (1: unweighted)
+    positive_weight: float = 1.0
 
     @classmethod
     def fit(
@@ -293,8 +310,10 @@ class LightGBMModel:
 
     @classmethod
     def _fit(cls, data: _Datasets, params: dict[str, Any], seed: int) -> LightGBMModel:
+        balanced = params.get("class_weight", "none") == "balanced"
+        positive_weight = data.scale_pos_weight if balanced else 1.0
         booster_params = {
-            **data.booster_params(seed),
+            **data.booster_params_of(seed, positive_weight),
             "learning_rate": params["learning_rate"],
             "num_leaves": params["num_leaves"],
             "min_data_in_leaf": params["min_data_in_leaf"],
@@ -316,7 +335,7 @@ class LightGBMModel:
         else:
             best = int(params["default_rounds"])
             booster = lgb.train(booster_params, data.train_set, num_boost_round=best)
-        return cls(booster, int(best))
+        return cls(booster, int(best), positive_weight)
 
     @classmethod
     def fit_rounds(

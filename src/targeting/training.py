@@ -431,7 +431,7 @@ def _fit_candidates(
             validation_score,
             validation_labels,
             score_is_probability=score_is_probability,
-            positive_weight=positive_weight,
+            positive_weight=getattr(model, "positive_weight", positive_weight),
             sample_weight=validation_weight,
             calibrated_already=calibrated_already,
         )

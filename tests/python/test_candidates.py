@@ -176,6 +176,29 @@ def test_lightgbm_without_validation_adopters_uses_default_rounds():
         assert model.booster.current_iteration() == LGB_PARAMS["default_rounds"]
 
 
+def test_lightgbm_class_weight_none_gives_probabilities_balanced_weighs_adopters_up():
+    matrix, labels = problem(n=2000)
+    unweighted = LightGBMModel.fit_rounds(matrix, labels, LGB_PARAMS, 3, rounds=40)
+    balanced_params = {**LGB_PARAMS, "class_weight": "balanced"}
+    balanced = LightGBMModel.fit_rounds(matrix, labels, balanced_params, 3, rounds=40)
+
+    # unweighted, the mean probability is the adopters' share; balanced, the adopters
+    # weigh as much as everyone else, and so the weighted mean probability is one half
+    assert abs(unweighted.score(matrix).mean() - labels.mean()) < 0.02
+    assert unweighted.positive_weight == 1.0
+    assert balanced.positive_weight == (labels == 0).sum() / labels.sum()
+    weight = np.where(labels == 1, balanced.positive_weight, 1.0)
+    assert abs(np.average(balanced.score(matrix), weights=weight) - 0.5) < 0.06
+    assert np.average(unweighted.score(matrix), weights=weight) < 0.4
+
+
+def test_lightgbm_class_weight_must_be_none_or_balanced():
+    with pytest.raises(ValueError, match=r"class_weight 'auto'.*none, balanced"):
+        merge_params("lightgbm", {"class_weight": "auto"})
+    with pytest.raises(ValueError, match="class_weight"):
+        merge_params("lightgbm", {"grid": [{}, {"class_weight": True}]})
+
+
 def test_lightgbm_fit_rounds_fits_exactly_that_many_rounds():
     matrix, labels = problem()
     model = LightGBMModel.fit_rounds(matrix, labels, LGB_PARAMS, 3, rounds=9)
@@ -320,7 +343,10 @@ def test_grid_settings_apply_each_entry_over_the_settings():
     assert "grid" not in first
     assert first == {k: v for k, v in params.items() if k != "grid"}
     assert second == {**first, "learning_rate": 0.2}
-    assert grid_settings(merge_params("lightgbm", {"grid": []})) == [first | {"num_leaves": 15}]
+    default_leaves = DEFAULT_PARAMS["lightgbm"]["num_leaves"]
+    assert grid_settings(merge_params("lightgbm", {"grid": []})) == [
+        first | {"num_leaves": default_leaves}
+    ]
 
 
 def test_lightgbm_search_keeps_the_best_validation_entry_binned_once():

@@ -447,6 +447,11 @@ def test_a_single_adopter_still_fits():
     assert result.loc[result["is_champion"], "model_name"].tolist() == ["lookalike"]
     # no adopter to validate on: classifiers are prior-corrected, the lookalike has no probability
     assert artifacts(rows["logistic_regression"])[0]["calibration"]["method"] == "prior_correction"
+    # each by the weight it gave an adopter: balanced logistic regression, unweighted LightGBM
+    n_labeled = int(rows["logistic_regression"]["n_train_rows"])
+    lr_calibration = artifacts(rows["logistic_regression"])[0]["calibration"]
+    assert lr_calibration["positive_weight"] == n_labeled - 1
+    assert artifacts(rows["lightgbm"])[0]["calibration"]["positive_weight"] == 1.0
     assert artifacts(rows["lookalike"])[0]["calibration"]["method"] == "none"
     assert result["status_reason"].str.contains("no adopter in the calibration rows").all()
 
