@@ -12,9 +12,10 @@ reasons) and ``to_dict``/``from_dict`` (the model as JSON or text, never a pickl
   ``none``; ``balanced`` weighs positives by negatives / positives), early stopping on
   the validation rows (average precision), deterministic settings. Score: the model's
   probability; contributions: LightGBM's own per-feature contributions (SHAP values, in
-  log-odds). Its settings and rounds are chosen from a small ``grid`` (each entry overrides some of
-  the settings above it; the first is those settings themselves) by PR-AUC on tuning
-  rows, which also early-stop each entry's fit (``search``; ``training`` says which rows).
+  log-odds). Its settings and rounds are chosen from a small ``grid`` (each entry
+  overrides some of the settings above it; the first is those settings themselves) by
+  PR-AUC on tuning rows, which also early-stop each entry's fit (``search``;
+  ``training`` says which rows).
 - ``ensemble``: the mean of the calibrated probabilities of ``logistic_regression`` and
   ``lightgbm`` (fitted on the same rows); each member keeps its own calibration, so the
   mean is a mean of probabilities, not of incomparable scores. Contributions: each
