@@ -7,15 +7,16 @@ scored side by side, one per core, the longest first (targeting.threads.side_by_
 test scores of a model kept from an earlier run (same trained_at) are kept too, not
 computed again: a daily run scores the score snapshot only. Incremental: such a run
 deletes every row but the kept test scores and appends what it scored, so the kept rows
-(most of the table) are neither read into this run nor written again. Logic:
+(most of the table) are neither read into this run nor written again; the delete and
+the append are one transaction, so a build killed in between loses no score. Logic:
 targeting.scoring.score_product (the stored models rebuilt from their JSON).
 """
 
 from targeting.relations import (
     batches,
     collect_batches,
-    drop_all_but,
     kept_test_scores,
+    replace_all_but,
     stored_rows,
     usage_at,
 )
@@ -95,7 +96,7 @@ def model(dbt, session):
         session, side_by_side(jobs, cores(), costs), SCORE_TYPES, "ml_propensity_scores__batches"
     )
     if dbt.is_incremental:
-        # the kept test scores stay where they are; everything else is replaced
-        drop_all_but(session, str(dbt.this), kept)
-        return scored
+        # the kept test scores stay where they are; everything else is replaced, in one
+        # transaction (dbt then appends nothing)
+        return replace_all_but(session, str(dbt.this), kept, scored)
     return scored if kept is None else scored.union(kept)

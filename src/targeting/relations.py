@@ -221,11 +221,42 @@ def kept_test_scores(
     return to_score, kept
 
 
-def drop_all_but(
+def replace_all_but(
+    session: duckdb.DuckDBPyConnection,
+    table: str,
+    kept: duckdb.DuckDBPyRelation | None,
+    rows: duckdb.DuckDBPyRelation,
+) -> duckdb.DuckDBPyRelation:
+    """``table`` left holding only ``kept``'s rows (a filter of its own test rows, as
+    ``kept_test_scores`` returns it: whole product x model pairs at role test) and
+    ``rows``, in one transaction of ``session``; returns what dbt should still append.
+
+    dbt appends a Python model's rows on a connection of its own, after the model's code
+    has run: a delete made here and dbt's insert were two commits, and a build killed
+    between them left the table without the rows it was about to replace (seen in
+    ``test_interrupted_runs``). Here a kill at any point leaves the table as it was or as
+    it should be; dbt is handed no row. When ``rows`` has other columns than the table
+    (a new version of the model), dbt must change the table's columns before it
+    appends: the old rows are then deleted and ``rows`` handed to dbt, as before."""
+    columns = session.sql(f"select * from {table} limit 0").columns
+    if sorted(columns) != sorted(rows.columns):
+        _delete_all_but(session, table, kept)
+        return rows
+    session.begin()
+    try:
+        _delete_all_but(session, table, kept)
+        rows.select(", ".join(f'"{column}"' for column in columns)).insert_into(table)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return rows.limit(0)
+
+
+def _delete_all_but(
     session: duckdb.DuckDBPyConnection, table: str, kept: duckdb.DuckDBPyRelation | None
 ) -> None:
-    """Delete every row of ``table`` but those of ``kept`` (a filter of its own test rows,
-    as ``kept_test_scores`` returns it: whole product x model pairs at role test)."""
+    """Delete every row of ``table`` but those of ``kept``."""
     if kept is None:
         session.execute(f"delete from {table}")
         return

@@ -1,5 +1,6 @@
 """When stored models are reused, and which stored test scores are kept (targeting.reuse,
-targeting.relations.kept_test_scores)."""
+targeting.relations.kept_test_scores), and how the scores table is replaced around them
+(replace_all_but)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from targeting.relations import kept_test_scores, stored_rows
+from targeting.relations import kept_test_scores, replace_all_but, stored_rows
 from targeting.reuse import (
     NO_STORED_MODEL,
     RETRAIN_REQUESTED,
@@ -162,3 +163,69 @@ def test_test_scores_of_a_kept_model_are_kept_and_not_scored_again() -> None:
         assert to_score["evaluation_model"].notna().all()
 
         assert stored_rows(con, "no_such_table") is None
+
+
+def _scores_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        """
+        create table scores as select * from (values
+            ('p', 'lightgbm', 'u1', 'test', 0.1::double),
+            ('p', 'lightgbm', 'u1', 'score', 0.2),
+            ('p', 'lookalike', 'u1', 'test', 0.3),
+            ('q', 'lightgbm', 'u1', 'test', 0.4)
+        ) as t (product_id, model_name, user_id, role, score)
+        """
+    )
+
+
+def _new_rows(con: duckdb.DuckDBPyConnection, sql_type: str = "double", extra: str = ""):
+    # the columns in another order than the table's: they are matched by name
+    return con.sql(
+        f"select 'u1' as user_id, * from (values ('p', 'lightgbm', 'score', 0.5::{sql_type}),"
+        f" ('p', 'lookalike', 'test', 0.6::{sql_type})) as t (product_id, model_name, role, score)"
+        + extra
+    )
+
+
+def _rows(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return con.sql("select product_id, model_name, role, score from scores order by all").fetchall()
+
+
+def test_the_scores_are_replaced_in_one_transaction_around_the_kept_ones() -> None:
+    with duckdb.connect() as con:
+        _scores_table(con)
+        kept = con.sql("select * from scores where role = 'test' and model_name = 'lightgbm'")
+        left_to_dbt = replace_all_but(con, "scores", kept, _new_rows(con))
+
+        assert left_to_dbt.fetchall() == []
+        assert _rows(con) == [
+            ("p", "lightgbm", "score", 0.5),
+            ("p", "lightgbm", "test", 0.1),
+            ("p", "lookalike", "test", 0.6),
+            ("q", "lightgbm", "test", 0.4),
+        ]
+
+
+def test_a_replacement_that_fails_leaves_the_table_as_it_was() -> None:
+    with duckdb.connect() as con:
+        _scores_table(con)
+        before = _rows(con)
+        # the insert fails after the delete ran (text that is no double): both are undone
+        bad = con.sql(
+            "select 'u1' as user_id, 'p' as product_id, 'lightgbm' as model_name,"
+            " 'score' as role, 'not a number' as score"
+        )
+        with pytest.raises(duckdb.ConversionException):
+            replace_all_but(con, "scores", None, bad)
+        assert _rows(con) == before
+
+
+def test_new_columns_leave_the_append_to_dbt() -> None:
+    with duckdb.connect() as con:
+        _scores_table(con)
+        rows = _new_rows(con, extra=" cross join (select 1 as new_column)")
+        left_to_dbt = replace_all_but(con, "scores", None, rows)
+
+        # every old row deleted; the new rows are dbt's to append once it added the column
+        assert _rows(con) == []
+        assert len(left_to_dbt.fetchall()) == 2
