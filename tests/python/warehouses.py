@@ -23,17 +23,19 @@ VOLATILE_COLUMNS = {"trained_at", "training_reason", "model_trained_at", "listed
 HISTORY_TABLES = {"marts.fct_target_lists": "snapshot_date"}
 
 
-# dbt-duckdb's table materialization renames the old table to <name>__dbt_backup, puts the
-# new one in its place, commits, and only then drops the backup: a build killed between
-# the two leaves that copy beside the table (the next build drops it before it reuses
-# the name)
-DBT_BACKUP_SUFFIX = "__dbt_backup"
+# What a build killed mid-model can leave beside a table, neither of them a mart: dbt-duckdb's
+# table materialization renames the old table to <name>__dbt_backup, puts the new one in
+# its place, commits, and only then drops the backup; a Python model's rows are first
+# written to <name>__dbt_tmp on a connection of their own (committed at once), which dbt
+# renames or drops only after. The next build drops both before it reuses the names.
+DBT_LEFTOVER_SUFFIXES = ("__dbt_backup", "__dbt_tmp")
 
 
 def published_tables(
-    con: duckdb.DuckDBPyConnection, catalog: str, dbt_backups: bool = True
+    con: duckdb.DuckDBPyConnection, catalog: str, dbt_leftovers: bool = True
 ) -> list[str]:
-    """The marts and ml tables; without dbt's backup copies when ``dbt_backups`` is false."""
+    """The marts and ml tables; without what a killed build can leave of dbt's copies
+    (``DBT_LEFTOVER_SUFFIXES``) when ``dbt_leftovers`` is false."""
     return [
         f"{schema}.{table}"
         for schema, table in con.execute(
@@ -44,21 +46,21 @@ def published_tables(
             order by all
             """
         ).fetchall()
-        if dbt_backups or not table.endswith(DBT_BACKUP_SUFFIX)
+        if dbt_leftovers or not table.endswith(DBT_LEFTOVER_SUFFIXES)
     ]
 
 
-def differences(left: Path, right: Path, dbt_backups: bool = True) -> list[str]:
+def differences(left: Path, right: Path, dbt_leftovers: bool = True) -> list[str]:
     """Tables of the marts and ml schemas that differ between two warehouses, row for row.
-    ``dbt_backups=False``: a backup copy that dbt left (``DBT_BACKUP_SUFFIX``) is not a
-    difference."""
+    ``dbt_leftovers=False``: a copy that a killed build left (``DBT_LEFTOVER_SUFFIXES``) is
+    not a difference."""
     problems = []
     with duckdb.connect() as con:
         con.execute(f"attach '{left}' as left_db (read_only)")
         con.execute(f"attach '{right}' as right_db (read_only)")
         tables = published_tables(con, "left_db")
         assert len(tables) >= 10, tables
-        right_tables = published_tables(con, "right_db", dbt_backups)
+        right_tables = published_tables(con, "right_db", dbt_leftovers)
         if tables != right_tables:
             return [f"tables differ: {tables} vs {right_tables}"]
         for table in tables:
