@@ -178,11 +178,11 @@ def _scores_table(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def _new_rows(con: duckdb.DuckDBPyConnection, sql_type: str = "double", extra: str = ""):
+def _new_rows(con: duckdb.DuckDBPyConnection, extra: str = ""):
     # the columns in another order than the table's: they are matched by name
     return con.sql(
-        f"select 'u1' as user_id, * from (values ('p', 'lightgbm', 'score', 0.5::{sql_type}),"
-        f" ('p', 'lookalike', 'test', 0.6::{sql_type})) as t (product_id, model_name, role, score)"
+        "select 'u1' as user_id, * from (values ('p', 'lightgbm', 'score', 0.5::double),"
+        " ('p', 'lookalike', 'test', 0.6::double)) as t (product_id, model_name, role, score)"
         + extra
     )
 
