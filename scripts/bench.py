@@ -48,6 +48,7 @@ from pathlib import Path
 
 import bench_floor
 
+from targeting.candidates import DEFAULT_PARAMS
 from targeting.demo import DEFAULT_END_DATE, generate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -362,8 +363,8 @@ def report(results: list[SizeResult], out: Path) -> str:
         " raw files): one snapshot's features hand-written in plain DuckDB SQL straight"
         " over the Parquet files (dedup, bots, 30-minute sessions, 7/30/90-day windows,"
         " RFM, item affinity, social and team adoption), and a plain LightGBM fit (the"
-        " project's parameters, 200 rounds, one thread) and predict on 100,000 rows of"
-        " them.",
+        f" project's parameters, {DEFAULT_PARAMS['lightgbm']['default_rounds']} rounds, one"
+        " thread) and predict on 100,000 rows of them.",
         "",
         "| size | measured | users | days | events | full build | CPU time | peak RSS"
         " | events/s | daily run | grid-move run | grid-move / full |",

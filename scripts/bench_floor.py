@@ -13,7 +13,7 @@ Two figures that ``scripts/bench.py`` sets beside the project's own (BENCHMARKS.
    who adopted and the team adoption rate, self excluded), one row per user x product.
    It matches the intermediate models in kind and volume, not every edge case (no late
    events, no quarantine counts, no segments). Timed, with the peak resident memory.
-2. **Model floor**: a plain LightGBM fit (the project's parameters, its default 200
+2. **Model floor**: a plain LightGBM fit (the project's parameters, its default
    rounds, one thread as the project runs it) on ``--train-rows`` rows (100,000) of
    those features with the label from the adoptions, then predictions: fit seconds and
    predicted rows per second.
@@ -591,7 +591,7 @@ def measure_model(features, train_rows: int, seed: int) -> dict[str, Any]:
     import lightgbm as lgb
     import numpy as np
 
-    from targeting.candidates import BOOSTING_THREADS, DEFAULT_PARAMS
+    from targeting.candidates import DEFAULT_PARAMS, booster_params
 
     keys = {"user_id", "product_id", "snapshot_date", "is_eligible", "label"}
     frame = features
@@ -603,32 +603,10 @@ def measure_model(features, train_rows: int, seed: int) -> dict[str, Any]:
     rows = rng.choice(len(matrix), train_rows, replace=len(matrix) < train_rows)
     params = DEFAULT_PARAMS["lightgbm"]
     n_positive = max(labels[rows].sum(), 1)
-    booster_params = {
-        "objective": "binary",
-        **{
-            name: params[name]
-            for name in (
-                "learning_rate",
-                "num_leaves",
-                "min_data_in_leaf",
-                "feature_fraction",
-                "bagging_fraction",
-                "bagging_freq",
-                "lambda_l2",
-            )
-        },
-        "num_threads": BOOSTING_THREADS,
-        "scale_pos_weight": (train_rows - n_positive) / n_positive
-        if params["class_weight"] == "balanced"
-        else 1.0,
-        "seed": seed,
-        "deterministic": True,
-        "force_row_wise": True,
-        "verbosity": -1,
-    }
+    lgb_params = booster_params(params, seed, (train_rows - n_positive) / n_positive)
     rounds = int(params["default_rounds"])
     started = time.perf_counter()
-    booster = lgb.train(booster_params, lgb.Dataset(matrix[rows], labels[rows]), rounds)
+    booster = lgb.train(lgb_params, lgb.Dataset(matrix[rows], labels[rows]), rounds)
     fit_seconds = time.perf_counter() - started
     # at least a million predictions, so the rate is not a few milliseconds' worth
     to_score = np.tile(matrix, (max(1, -(-1_000_000 // len(matrix))), 1))

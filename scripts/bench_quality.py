@@ -49,7 +49,7 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from targeting.candidates import DEFAULT_PARAMS, grid_settings
+from targeting.candidates import DEFAULT_PARAMS, booster_params, grid_settings
 from targeting.demo import generate
 from targeting.encoding import KEY_COLUMNS, feature_columns
 from targeting.metrics import evaluate
@@ -205,25 +205,6 @@ def ceilings(con: duckdb.DuckDBPyConnection, seed: int = 42) -> dict[str, dict[s
         " where role = 'test' and is_eligible and label is not null order by product_id, user_id"
     ).df()
     settings = grid_settings(DEFAULT_PARAMS["lightgbm"])[0]
-    booster_params = {
-        "objective": "binary",
-        "seed": seed,
-        "deterministic": True,
-        "verbosity": -1,
-        "num_threads": 1,
-        **{
-            name: settings[name]
-            for name in (
-                "learning_rate",
-                "num_leaves",
-                "min_data_in_leaf",
-                "feature_fraction",
-                "bagging_fraction",
-                "bagging_freq",
-                "lambda_l2",
-            )
-        },
-    }
     out = {}
     for product, group in rows.groupby("product_id"):
         labels = group["label"].to_numpy().astype("int64")
@@ -256,8 +237,9 @@ def ceilings(con: duckdb.DuckDBPyConnection, seed: int = 42) -> dict[str, dict[s
                     .fit(matrix[fit], labels[fit])
                     .decision_function(matrix[held])
                 )
+                n_positive = labels[fit].sum()
                 booster = lgb.train(
-                    booster_params,
+                    booster_params(settings, seed, (len(fit) - n_positive) / n_positive),
                     lgb.Dataset(matrix[fit], labels[fit]),
                     int(settings["default_rounds"]),
                 )

@@ -189,6 +189,31 @@ class LogisticModel:
         return cls(data["coefficients"], data["intercept"])
 
 
+# the settings of a grid entry that go to LightGBM as they are
+BOOSTER_SETTINGS = (
+    "learning_rate",
+    "num_leaves",
+    "min_data_in_leaf",
+    "feature_fraction",
+    "bagging_fraction",
+    "bagging_freq",
+    "lambda_l2",
+)
+
+
+def booster_params(settings: dict[str, Any], seed: int, balanced_weight: float) -> dict[str, Any]:
+    """LightGBM's parameters for one grid entry's ``settings`` (``grid_settings``): the
+    fixed ones (binary, deterministic, one boosting thread) and the entry's; an adopter
+    weighs ``balanced_weight`` (non-adopters / adopters) under ``class_weight: balanced``,
+    1 under ``none``."""
+    balanced = settings.get("class_weight", "none") == "balanced"
+    return {
+        **_Datasets.booster_params_of(seed, balanced_weight if balanced else 1.0),
+        **{name: settings[name] for name in BOOSTER_SETTINGS},
+        "num_threads": BOOSTING_THREADS,
+    }
+
+
 @dataclass
 class _Datasets:
     """LightGBM's binned training rows, and validation rows when they hold an adopter."""
@@ -210,9 +235,6 @@ class _Datasets:
             "feature_pre_filter": False,
             "verbosity": -1,
         }
-
-    def booster_params(self, seed: int) -> dict[str, Any]:
-        return self.booster_params_of(seed, self.scale_pos_weight)
 
     @classmethod
     def build(
@@ -311,22 +333,10 @@ class LightGBMModel:
 
     @classmethod
     def _fit(cls, data: _Datasets, params: dict[str, Any], seed: int) -> LightGBMModel:
-        balanced = params.get("class_weight", "none") == "balanced"
-        positive_weight = data.scale_pos_weight if balanced else 1.0
-        booster_params = {
-            **data.booster_params_of(seed, positive_weight),
-            "learning_rate": params["learning_rate"],
-            "num_leaves": params["num_leaves"],
-            "min_data_in_leaf": params["min_data_in_leaf"],
-            "feature_fraction": params["feature_fraction"],
-            "bagging_fraction": params["bagging_fraction"],
-            "bagging_freq": params["bagging_freq"],
-            "lambda_l2": params["lambda_l2"],
-            "num_threads": BOOSTING_THREADS,
-        }
+        settings = booster_params(params, seed, data.scale_pos_weight)
         if data.valid_set is not None:
             booster = lgb.train(
-                booster_params,
+                settings,
                 data.train_set,
                 num_boost_round=int(params["max_rounds"]),
                 valid_sets=[data.valid_set],
@@ -335,8 +345,8 @@ class LightGBMModel:
             best = booster.best_iteration or booster.current_iteration()
         else:
             best = int(params["default_rounds"])
-            booster = lgb.train(booster_params, data.train_set, num_boost_round=best)
-        return cls(booster, int(best), positive_weight)
+            booster = lgb.train(settings, data.train_set, num_boost_round=best)
+        return cls(booster, int(best), settings["scale_pos_weight"])
 
     @classmethod
     def fit_rounds(
