@@ -341,7 +341,7 @@ def summarize(rows: list[dict]) -> dict:
                 "champion_to_rule": ratio,
                 "cross_validated_to_rule": (
                     r["cross_validated_ceiling"] / r["rule"]["lift"]
-                    if r.get("cross_validated_ceiling")
+                    if r.get("cross_validated_ceiling") is not None
                     else None
                 ),
             }
@@ -418,12 +418,12 @@ def section(
         )
         ceiling = (
             f"{r['in_sample_ceiling'] / rule['lift']:.2f}"
-            if r.get("in_sample_ceiling") and rule and rule["lift"]
+            if r.get("in_sample_ceiling") is not None and rule and rule["lift"]
             else ""
         )
         validated = (
             f"{r['cross_validated_ceiling'] / rule['lift']:.2f}"
-            if r.get("cross_validated_ceiling") and rule and rule["lift"]
+            if r.get("cross_validated_ceiling") is not None and rule and rule["lift"]
             else ""
         )
         note = " (cold start)" if r["is_cold_start"] else ""
@@ -455,7 +455,12 @@ def section(
     ]
     below = s["below_rule"]
     if below:
-        short = [b for b in below if (b["cross_validated_to_rule"] or 0) < RULE_MARGIN]
+        short = [
+            b
+            for b in below
+            if b["cross_validated_to_rule"] is not None
+            and b["cross_validated_to_rule"] < RULE_MARGIN
+        ]
         lines.append(
             f"- Of the {len(below)} products below {RULE_MARGIN}x, {len(short)} stay below it"
             " cross-validated on the test too: "
