@@ -414,6 +414,7 @@ ISSUE_CODES: dict[str, tuple[str, ...]] = {
 TABLES = ("users", "events", "connections", "adoptions")
 # The optional fifth input, written when at least one campaign ran.
 CAMPAIGN_TABLE = "campaign_assignments"
+HAZARD_FILE = "hazards.parquet"  # the generator's truth for the quality benchmark, not an input
 UNKNOWN_ARMS = ("control", "treatment", "email", "variant_b")
 
 
@@ -1190,10 +1191,11 @@ def _effect(effects: Mapping[str, float] | None, vocab: Sequence[str]) -> np.nda
 
 def _static_logits(
     rng: np.random.Generator, pop: _Population, catalog: Sequence[Product]
-) -> np.ndarray:
-    """Per product x user: base rate + demographics + unobserved taste."""
-    out = np.empty((len(catalog), pop.n))
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per product x user: base rate + demographics + unobserved taste, and the taste."""
+    out, taste = np.empty((len(catalog), pop.n)), np.empty((len(catalog), pop.n))
     for k, product in enumerate(catalog):
+        taste[k] = rng.normal(0.0, TASTE_SD, size=pop.n)
         out[k] = (
             product.base_logit
             + _effect(product.industry_effects, INDUSTRIES)[pop.industry]
@@ -1201,9 +1203,9 @@ def _static_logits(
             + _effect(product.size_effects, COMPANY_SIZES)[pop.company_size]
             + _effect(product.title_effects, JOB_TITLES)[pop.title]
             + product.team_effect * (pop.team >= 0)
-            + rng.normal(0.0, TASTE_SD, size=pop.n)
+            + taste[k]
         )
-    return out
+    return out, taste
 
 
 def _early_adopters(
@@ -1271,6 +1273,8 @@ class _Simulation:
     bot_events: int
     next_event_id: int
     campaigns: list[_CampaignRun]
+    # per recorded day: (day, product index, users, hazard logit, its unobserved taste)
+    hazards: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]
 
 
 def _simulate(
@@ -1284,19 +1288,22 @@ def _simulate(
     writer: _TableWriter,
     signal: float = 1.0,
     campaigns: Sequence[CampaignPlan] = (),
+    hazard_days: Sequence[int] = (),
 ) -> _Simulation:
     """Run the day loop: adoption hazard from yesterday's state, then today's events.
 
     Each campaign is assigned at the start of its day, among the humans signed up before
     it who have not adopted its product; the users it acts on adopt on their response
-    day unless they adopted by themselves first."""
+    day unless they adopted by themselves first. On each of ``hazard_days`` the hazard's
+    logit of every user who can adopt is recorded (it draws no random number, so the
+    world is the same with or without it)."""
     n, n_products = pop.n, len(catalog)
     human = pop.bot_kind == 0
     # the behavioral and social coefficients, scaled by the signal (x 1.0 changes no bit)
     b_trend, b_recency, b_monetary = signal * B_TREND, signal * B_RECENCY, signal * B_MONETARY
     b_behavior, b_social, b_team = signal * B_BEHAVIOR, signal * B_SOCIAL, signal * B_TEAM
     seed_rng = _rng(seed, ROLE_SEEDS)
-    static = _static_logits(seed_rng, pop, catalog)
+    static, taste = _static_logits(seed_rng, pop, catalog)
     early = _early_adopters(seed_rng, pop, static, catalog)
     related = [np.array([FEATURES.index(f) for f in p.related_features]) for p in catalog]
     affinity = pop.affinity.copy()
@@ -1340,6 +1347,7 @@ def _simulate(
     product_index = {product.product_id: k for k, product in enumerate(catalog)}
     campaign_day = [days - plan.days_before_end for plan in campaigns]
     runs: list[_CampaignRun] = []
+    hazards: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []
 
     for d in range(days):
         rng = _rng(seed, ROLE_DAY, d)
@@ -1369,6 +1377,8 @@ def _simulate(
                 + b_team * np.log1p(team_adopters[k, team_slot[idx]])
                 + signal * catalog[k].sweet_spot * sweet[idx]
             )
+            if d in hazard_days:
+                hazards.append((d, k, idx, logit, taste[k, idx]))
             hit = idx[rng.random(len(idx)) < -np.expm1(-np.exp(logit))]
             adopted[k, hit] = True
             adopt_ts[k, hit] = day_start + _time_of_day(rng, len(hit))
@@ -1441,7 +1451,7 @@ def _simulate(
             np.add.at(adopter_links[k], edge_a[today], adopted[k, edge_b[today]])
             np.add.at(adopter_links[k], edge_b[today], adopted[k, edge_a[today]])
 
-    return _Simulation(adopt_ts, early, pool, clean_events, bot_events, next_id, runs)
+    return _Simulation(adopt_ts, early, pool, clean_events, bot_events, next_id, runs, hazards)
 
 
 # --- Dirty rows -------------------------------------------------------------------------
@@ -1817,6 +1827,7 @@ def generate(
     end_date: str = DEFAULT_END_DATE,
     signal: float = 1.0,
     campaigns: bool = True,
+    hazard_dates: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Generate the demo world into ``out_dir``; return (and write) its manifest.
 
@@ -1824,7 +1835,13 @@ def generate(
     ``B_*`` coefficients and the sweet spot): 1 is the world described above, 0.5 a world
     where what users do says half as much, 1.5 one where it says more. Demographics and
     the unobserved taste stay as they are. ``campaigns`` False runs no campaign (no fifth
-    file): the world as it was before anyone used a target list."""
+    file): the world as it was before anyone used a target list.
+
+    ``hazard_dates`` (ISO dates inside the window) writes ``hazards.parquet``, outside the
+    warehouse's files: on each date, per product and user who can adopt that day, the
+    logit of the adoption hazard (from the state up to the day before, as a snapshot's
+    features) and the unobserved taste in it. The generator's own truth, for the quality
+    benchmark's oracle; the world is the same with or without it."""
     end = _validate(users, days, products, seed, fmt, end_date)
     if not 0 <= signal <= 3:
         raise ValueError(f"signal must be between 0 and 3, got {signal}")
@@ -1848,8 +1865,24 @@ def generate(
         for plan in (CAMPAIGNS if campaigns else ())
         if plan.product_id in in_catalog and plan.days_before_end < days
     ]
+    hazard_days = sorted({(dt.date.fromisoformat(day) - start).days for day in hazard_dates})
+    if hazard_days and not 0 <= hazard_days[0] <= hazard_days[-1] < days:
+        raise ValueError(
+            f"hazard_dates must lie from {start} to {end - dt.timedelta(days=1)},"
+            f" got {sorted(hazard_dates)}"
+        )
     sim = _simulate(
-        seed, pop, edges, catalog, days, start_ts, per_kind * kinds, events, signal, plans
+        seed,
+        pop,
+        edges,
+        catalog,
+        days,
+        start_ts,
+        per_kind * kinds,
+        events,
+        signal,
+        plans,
+        hazard_days,
     )
 
     user_rows, user_issues, fresh_ids = _dirty_users(dirty_rng, pop, end_ts)
@@ -1966,8 +1999,34 @@ def generate(
     for table in tables:
         if sum(manifest["dq_issues"][table].values()) != rows[table]:
             raise RuntimeError(f"{table}: clean + issues does not add up to the rows written")
+    if hazard_days:
+        manifest["hazards"] = HAZARD_FILE
+        _write_hazards(out / HAZARD_FILE, sim.hazards, pop, catalog, start)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def _write_hazards(
+    path: Path,
+    hazards: Sequence[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]],
+    pop: _Population,
+    catalog: Sequence[Product],
+    start: dt.date,
+) -> None:
+    """The recorded hazards as a table: one row per day, product and user who could adopt."""
+    parts = [
+        pa.table(
+            {
+                "snapshot_date": pa.array([start + dt.timedelta(days=day)] * len(idx), pa.date32()),
+                "product_id": pa.array([catalog[k].product_id] * len(idx), pa.string()),
+                "user_id": _lookup(pop.ids, idx),
+                "hazard_logit": pa.array(logit, pa.float64()),
+                "taste": pa.array(taste, pa.float64()),
+            }
+        )
+        for day, k, idx, logit, taste in hazards
+    ]
+    pq.write_table(pa.concat_tables(parts), path)
 
 
 def _parser() -> argparse.ArgumentParser:

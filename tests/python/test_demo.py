@@ -283,6 +283,70 @@ def test_a_weaker_signal_gives_fewer_adopters_and_the_manifest_says_so(tmp_path:
     assert weak["rows"]["users"] == default["rows"]["users"]
 
 
+def test_recorded_hazards_change_nothing_and_cover_who_can_adopt(tmp_path: Path) -> None:
+    args = {"users": 1500, "days": 90, "seed": 3}
+    plain = demo.generate(tmp_path / "a", **args)
+    # every 7th day of the window (it starts on 2026-08-02)
+    dates = [f"2026-{m:02d}-{d:02d}" for m, d in [(8, 9), (8, 16), (8, 23), (8, 30), (9, 6)]]
+    dates += [f"2026-{m:02d}-{d:02d}" for m, d in [(9, 13), (9, 20), (9, 27), (10, 4)]]
+    dates += ["2026-10-11", "2026-10-18", "2026-10-25"]
+    recorded = demo.generate(tmp_path / "b", hazard_dates=dates, **args)
+
+    # the world is the same, bit for bit; the hazards are a file beside it
+    assert recorded == plain | {"hazards": demo.HAZARD_FILE}
+    for name in plain["files"].values():
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    con = duckdb.connect()
+    con.execute(
+        f"create view hazards as select * from '{tmp_path / 'b' / demo.HAZARD_FILE}';"
+        f" create view users as select * from '{tmp_path / 'b' / 'users.parquet'}';"
+        f" create view adoptions as select * from '{tmp_path / 'b' / 'adoptions.parquet'}'"
+    )
+    assert con.execute(
+        "select distinct snapshot_date::varchar, product_id from hazards order by all"
+    ).fetchall() == [(d, p) for d in dates for p in sorted(plain["products"])]
+    # who is recorded: signed up before the day, not yet an adopter of the product
+    assert con.execute(
+        """
+        select count(*) from hazards as h
+        where not exists (
+            select 1 from users as u
+            where u.user_id = h.user_id and try_cast(u.signup_at as timestamp) < h.snapshot_date
+        ) or exists (
+            select 1 from adoptions as a
+            where a.user_id = h.user_id and a.product_id = h.product_id
+              and try_cast(a.adopted_at as timestamp) < h.snapshot_date
+        )
+        """
+    ).fetchall() == [(0,)]
+    # every user who adopted on a recorded day was recorded that day, and ranked high:
+    # their hazard's percentile among the day's users is well above a random user's 0.5
+    [(adopters, recorded_adopters, percentile)] = con.execute(
+        """
+        with ranked as (
+            select *, percent_rank() over (
+                partition by snapshot_date, product_id order by hazard_logit
+            ) as percentile
+            from hazards
+        )
+        select count(*), count(r.user_id), avg(r.percentile)
+        from adoptions as a
+        left join ranked as r
+            on r.user_id = a.user_id and r.product_id = a.product_id
+            and r.snapshot_date = try_cast(a.adopted_at as timestamp)::date
+        where try_cast(a.adopted_at as timestamp)::date::varchar in ?
+        """,
+        [dates],
+    ).fetchall()
+    assert adopters >= 10 and recorded_adopters == adopters
+    assert percentile > 0.7, percentile
+    # the taste is the unobserved N(0, 0.8) part of it
+    assert abs(con.execute("select stddev(taste) from hazards").fetchall()[0][0] - 0.8) < 0.05
+
+    with pytest.raises(ValueError, match="hazard_dates must lie from 2026-08-02 to 2026-10-30"):
+        demo.generate(tmp_path / "c", hazard_dates=["2026-10-31"], **args)
+
+
 def test_csv_and_parquet_hold_the_same_rows(small: dict[str, tuple[Path, dict[str, Any]]]) -> None:
     (p_out, p_manifest), (c_out, c_manifest) = small["parquet"], small["csv"]
     assert p_manifest["rows"] == c_manifest["rows"]
