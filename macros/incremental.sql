@@ -80,3 +80,26 @@
 {% macro built_at() -%}
     cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
 {%- endmacro %}
+
+
+{#- Post-hook of the Python models (dbt_project.yml). On an incremental run dbt-duckdb
+    has a Python model write its new rows to <name>__dbt_tmp<timestamp> before it merges
+    them into the table. It takes that for a temporary table, gone with the connection,
+    and never drops it; but a Python model writes it as a table of the database's main
+    schema (on a connection of its own, where a temporary table would not be seen), so
+    every daily run left one more (dbt-duckdb 1.10). This drops the model's copies once
+    its rows are in: nothing else uses the name. -#}
+{% macro drop_python_model_copies() -%}
+    {%- if not execute or target.type != 'duckdb' or not is_incremental() -%}
+        {{- return('') -}}
+    {%- endif -%}
+    {%- set copies = run_query(
+        "select table_name from information_schema.tables"
+        ~ " where table_catalog = '" ~ this.database ~ "' and table_schema = 'main'"
+        ~ " and starts_with(table_name, '" ~ this.identifier ~ "__dbt_tmp')"
+        ~ " order by table_name"
+    ).columns[0].values() -%}
+    {%- for name in copies %}
+        drop table if exists {{ adapter.quote(this.database) }}.main.{{ adapter.quote(name) }};
+    {%- endfor -%}
+{%- endmacro %}

@@ -99,6 +99,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         )
         out[f"{day} compiled"] = _compiled(daily, "fct_feature_snapshots")
         out[f"{day} sampled"] = _compiled(daily, "fct_training_sample")
+        out[f"{day} copies"] = _query(
+            daily / "warehouse.duckdb",
+            "select table_schema, table_name from information_schema.tables"
+            " where contains(table_name, '__dbt_') order by all",
+        )
         out[f"{day} evaluated"] = {
             mart: _compiled(daily, mart) for mart in ("fct_decile_lift", "fct_model_evaluation")
         }
@@ -146,6 +151,12 @@ def test_that_day_reuses_the_models_and_computes_only_the_score_snapshot(runs) -
     # the test scores are the same: the evaluation marts compute no model and keep their rows
     for mart, code in runs["2026-11-01 evaluated"].items():
         assert "where role = 'test' and false" in code, mart
+
+
+def test_no_run_leaves_a_copy_of_dbt_behind(runs) -> None:
+    # an incremental Python model's new rows, <name>__dbt_tmp<timestamp> in the main
+    # schema, stayed after every incremental run until its post-hook dropped them
+    assert {day: runs[f"{day} copies"] for day in DAYS} == {day: [] for day in DAYS}
 
 
 def test_a_day_on_which_the_grid_moves_equals_a_full_build(runs) -> None:
