@@ -167,7 +167,11 @@ def oracles(con: duckdb.DuckDBPyConnection, hazards: Path) -> dict[str, dict[str
       the label window (teammates who adopt in it raise the hazard then). On one test a
       model can still beat it by chance;
     - ``oracle_with_taste``: the whole hazard, taste too: what a model could rank if it
-      saw what no data shows."""
+      saw what no data shows.
+
+    Nothing when the world was generated without hazards (``--reread`` of an older world)."""
+    if not hazards.exists():
+        return {}
     rows = con.execute(
         """
         select t.product_id, t.user_id, t.label, h.hazard_logit, h.taste

@@ -148,3 +148,5 @@ def test_the_oracle_ranks_by_the_hazard_without_and_with_the_taste(tmp_path: Pat
     # the hazard without the taste, one of two (5x) with it
     assert result["oracle"] == 10.0
     assert result["oracle_with_taste"] == 5.0
+    # a world generated without hazards has no oracle
+    assert bench_quality.oracles(con, tmp_path / "none.parquet") == {}
