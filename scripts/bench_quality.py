@@ -13,9 +13,10 @@ world and product, on the out-of-time test snapshot:
   chosen with the test's hindsight, so it is a generous baseline;
 - two views of what the features can rank on the test snapshot from its own labels
   (``ceilings``): in sample, and cross-validated over its users (no out-of-time gap);
-- the **oracle** (``oracles``): the test users ranked by the generator's own adoption
-  hazard at the test snapshot, without the per-user taste no data shows (and with it):
-  what any ranking of what a snapshot can know reaches on this world.
+- the **oracle** (``oracles``): the test users ranked by their chance to adopt given what
+  is known at the test snapshot, from the generator's own adoption hazard without the
+  per-user taste no data shows (and, apart, with it): what any ranking of what a
+  snapshot can know reaches on this world.
 
 Two checks, over the products that are not cold start and hold at least
 ``targeting__min_test_adopters`` test adopters:
@@ -52,11 +53,12 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import yaml
+from scipy.special import logsumexp
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from targeting.candidates import DEFAULT_PARAMS, booster_params, grid_settings
-from targeting.demo import DEFAULT_END_DATE, HAZARD_FILE, generate
+from targeting.demo import DEFAULT_END_DATE, HAZARD_FILE, TASTE_SD, generate
 from targeting.encoding import KEY_COLUMNS, feature_columns
 from targeting.metrics import evaluate
 
@@ -144,7 +146,7 @@ def grid_dates(world: World) -> list[str]:
     """The snapshot grid's dates inside the world's window (``targeting__snapshot_origin``
     + k x ``targeting__snapshot_interval_days``, the project's defaults): the dates a
     snapshot can fall on, where the generator records its hazards for the oracle."""
-    project = yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
+    project = project_vars()
     origin = dt.date.fromisoformat(project["targeting__snapshot_origin"])
     interval = int(project["targeting__snapshot_interval_days"])
     end = dt.date.fromisoformat(DEFAULT_END_DATE)
@@ -158,23 +160,27 @@ def grid_dates(world: World) -> list[str]:
 
 
 def oracles(con: duckdb.DuckDBPyConnection, hazards: Path) -> dict[str, dict[str, float]]:
-    """Per product, the top-decile lift on the test of the generator's own adoption hazard
-    at the test snapshot (``targeting.demo``'s ``hazard_dates``), two ways:
+    """Per product, the top-decile lift on the test of the generator's own truth at the
+    test snapshot (``targeting.demo``'s ``hazard_dates``), two ways:
 
-    - ``oracle``: the hazard without its unobserved taste: everything a snapshot's
-      features could know, in its true form. In expectation no ranking of what is known
-      at t does better, but for what the hazard at t does not hold: the contagion inside
-      the label window (teammates who adopt in it raise the hazard then). On one test a
-      model can still beat it by chance;
+    - ``oracle``: each user's chance to adopt within the label horizon given everything
+      that is known at the snapshot, in its true form: the hazard without the taste,
+      and what not having adopted so far says of the taste (the posterior of the
+      N(0, ``TASTE_SD``) taste given survival ``exp(-exp(taste) * exposure)``, by
+      Gauss-Hermite quadrature), the hazard held as it is over the horizon. In
+      expectation no ranking of what is known at t does better, but for the contagion
+      inside the label window (teammates who adopt in it raise the hazard then). On one
+      test a model can still beat it by chance;
     - ``oracle_with_taste``: the whole hazard, taste too: what a model could rank if it
       saw what no data shows.
 
     Nothing when the world was generated without hazards (``--reread`` of an older world)."""
     if not hazards.exists():
         return {}
+    horizon = int(project_vars()["targeting__label_horizon_days"])
     rows = con.execute(
         """
-        select t.product_id, t.user_id, t.label, h.hazard_logit, h.taste
+        select t.product_id, t.user_id, t.label, h.hazard_logit, h.taste, h.exposure
         from marts.fct_feature_snapshots as t
         left join read_parquet(?) as h
             on h.snapshot_date = t.snapshot_date
@@ -190,21 +196,47 @@ def oracles(con: duckdb.DuckDBPyConnection, hazards: Path) -> dict[str, dict[str
         labels = group["label"].to_numpy().astype("int64")
         if not labels.sum() or group["hazard_logit"].isna().all():
             continue
+        known = adoption_chance(
+            (group["hazard_logit"] - group["taste"]).to_numpy(),
+            group["exposure"].to_numpy(),
+            horizon,
+        )
         # a test user the generator did not record (none expected) ranks last
-        logit, observable = (
+        logit, known = (
             score.fillna(score.min() - 1).to_numpy()
-            for score in (group["hazard_logit"], group["hazard_logit"] - group["taste"])
+            for score in (group["hazard_logit"], pd.Series(known, index=group.index))
         )
         user_ids = group["user_id"].to_numpy()
         lift = {
             key: evaluate(labels, score, user_ids, top_k=len(labels))["top_decile_lift"]
-            for key, score in (("oracle", observable), ("oracle_with_taste", logit))
+            for key, score in (("oracle", known), ("oracle_with_taste", logit))
         }
         out[product] = {
             **lift,
             "n_unrecorded": int(group["hazard_logit"].isna().sum()),
         }
     return out
+
+
+def adoption_chance(
+    logit: np.ndarray, exposure: np.ndarray, horizon: int, nodes: int = 64
+) -> np.ndarray:
+    """P(adopt within ``horizon`` days | not adopted so far), per user, for a daily hazard
+    ``exp(logit + taste)`` held over the horizon, the taste N(0, ``TASTE_SD``) known only
+    through the survival so far, ``exp(-exp(taste) * exposure)``: the chance averaged over
+    the taste's posterior (quadrature nodes weighed by prior x survival, in logs, since
+    the survival of a long-exposed user can be tiny at every node)."""
+    x, w = np.polynomial.hermite_e.hermegauss(nodes)
+    scale = np.exp(TASTE_SD * x)[None, :]
+    log_posterior = np.log(w)[None, :] - exposure[:, None] * scale
+    log_posterior -= logsumexp(log_posterior, axis=1, keepdims=True)
+    chance = -np.expm1(-horizon * np.exp(logit)[:, None] * scale)
+    return (np.exp(log_posterior) * chance).sum(axis=1)
+
+
+def project_vars() -> dict:
+    """The project's vars as ``dbt_project.yml`` sets them."""
+    return yaml.safe_load((ROOT / "dbt_project.yml").read_text())["vars"]
 
 
 def best_rules(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
@@ -479,13 +511,14 @@ def section(
         " snapshot and judged on it, labels seen. Cross-validated on the test: 5 folds of the"
         " test users, each ranked by a logistic regression and by LightGBM fitted on the"
         " other four, the better of the two: what these features rank at the test's own"
-        " time, without the out-of-time gap. The oracle ranks the test users by the"
-        " generator's own adoption hazard at the test snapshot (`hazards.parquet`,"
-        " `targeting.demo`), without the per-user taste that no data shows: every term a"
-        " snapshot's features could know, in its true form (only the contagion inside the"
-        " label window is not in it). With taste: the whole hazard, what no model can"
-        " see. Expected / realized: the champion's probabilities summed over the test users"
-        " against the adopters seen.",
+        " time, without the out-of-time gap. The oracle ranks the test users by their"
+        " chance to adopt within the label horizon given what is known at the test"
+        " snapshot, in its true form: the generator's own adoption hazard"
+        " (`hazards.parquet`, `targeting.demo`) without the per-user taste that no data"
+        " shows, and what not having adopted so far says of that taste (only the contagion"
+        " inside the label window is not in it). With taste: the whole hazard, what no"
+        " model can see. Expected / realized: the champion's probabilities summed over the"
+        " test users against the adopters seen.",
         "",
         "| world | generator | build | measured | commit |",
         "|---|---|---|---|---|",

@@ -1273,8 +1273,9 @@ class _Simulation:
     bot_events: int
     next_event_id: int
     campaigns: list[_CampaignRun]
-    # per recorded day: (day, product index, users, hazard logit, its unobserved taste)
-    hazards: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]]
+    # per recorded day: (day, product index, users, hazard logit, its unobserved taste,
+    # the hazard without the taste summed over the days before)
+    hazards: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]]
 
 
 def _simulate(
@@ -1295,8 +1296,9 @@ def _simulate(
     Each campaign is assigned at the start of its day, among the humans signed up before
     it who have not adopted its product; the users it acts on adopt on their response
     day unless they adopted by themselves first. On each of ``hazard_days`` the hazard's
-    logit of every user who can adopt is recorded (it draws no random number, so the
-    world is the same with or without it)."""
+    logit of every user who can adopt is recorded, with its taste and the hazard without
+    the taste summed over the days before (it draws no random number, so the world is the
+    same with or without it)."""
     n, n_products = pop.n, len(catalog)
     human = pop.bot_kind == 0
     # the behavioral and social coefficients, scaled by the signal (x 1.0 changes no bit)
@@ -1347,7 +1349,9 @@ def _simulate(
     product_index = {product.product_id: k for k, product in enumerate(catalog)}
     campaign_day = [days - plan.days_before_end for plan in campaigns]
     runs: list[_CampaignRun] = []
-    hazards: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []
+    hazards: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    # per product x user: exp(logit - taste) summed over the days the user could adopt
+    exposure = np.zeros((n_products, n)) if hazard_days else None
 
     for d in range(days):
         rng = _rng(seed, ROLE_DAY, d)
@@ -1377,8 +1381,10 @@ def _simulate(
                 + b_team * np.log1p(team_adopters[k, team_slot[idx]])
                 + signal * catalog[k].sweet_spot * sweet[idx]
             )
-            if d in hazard_days:
-                hazards.append((d, k, idx, logit, taste[k, idx]))
+            if exposure is not None:
+                if d in hazard_days:
+                    hazards.append((d, k, idx, logit, taste[k, idx], exposure[k, idx]))
+                exposure[k, idx] += np.exp(logit - taste[k, idx])
             hit = idx[rng.random(len(idx)) < -np.expm1(-np.exp(logit))]
             adopted[k, hit] = True
             adopt_ts[k, hit] = day_start + _time_of_day(rng, len(hit))
@@ -1840,8 +1846,11 @@ def generate(
     ``hazard_dates`` (ISO dates inside the window) writes ``hazards.parquet``, outside the
     warehouse's files: on each date, per product and user who can adopt that day, the
     logit of the adoption hazard (from the state up to the day before, as a snapshot's
-    features) and the unobserved taste in it. The generator's own truth, for the quality
-    benchmark's oracle; the world is the same with or without it."""
+    features), the unobserved taste in it, and ``exposure``: the hazard without the taste
+    summed over the days before since the user could adopt (not adopting so far had the
+    chance ``exp(-exp(taste) * exposure)``, which says something of the taste). The
+    generator's own truth, for the quality benchmark's oracle; the world is the same with
+    or without it."""
     end = _validate(users, days, products, seed, fmt, end_date)
     if not 0 <= signal <= 3:
         raise ValueError(f"signal must be between 0 and 3, got {signal}")
@@ -2008,7 +2017,7 @@ def generate(
 
 def _write_hazards(
     path: Path,
-    hazards: Sequence[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]],
+    hazards: Sequence[tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
     pop: _Population,
     catalog: Sequence[Product],
     start: dt.date,
@@ -2022,9 +2031,10 @@ def _write_hazards(
                 "user_id": _lookup(pop.ids, idx),
                 "hazard_logit": pa.array(logit, pa.float64()),
                 "taste": pa.array(taste, pa.float64()),
+                "exposure": pa.array(exposure, pa.float64()),
             }
         )
-        for day, k, idx, logit, taste in hazards
+        for day, k, idx, logit, taste, exposure in hazards
     ]
     pq.write_table(pa.concat_tables(parts), path)
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import duckdb
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 
@@ -103,25 +104,47 @@ def test_the_margin_is_also_judged_where_the_oracle_reaches_it() -> None:
     assert bench_quality.summarize(rows)["reachable_rule_check"]
 
 
+def test_the_chance_to_adopt_weighs_the_taste_by_the_survival_so_far() -> None:
+    logit = np.array([-5.0, -5.0, -5.0, -4.0])
+    exposure = np.array([0.0, 10.0, 1000.0, 1000.0])
+    chance = bench_quality.adoption_chance(logit, exposure, 28)
+
+    # against a direct integral over a fine grid of the N(0, 0.8) taste (the long
+    # exposure's posterior lies 8 standard deviations down, where draws hardly reach)
+    taste = np.linspace(-12.0, 6.0, 400_001)
+    prior = np.exp(-0.5 * (taste / 0.8) ** 2)
+    for k in range(4):
+        weight = prior * np.exp(-np.exp(taste) * exposure[k])
+        direct = weight @ -np.expm1(-28 * np.exp(logit[k] + taste)) / weight.sum()
+        assert abs(chance[k] - direct) < 1e-5 * direct, k
+    # a long exposure without adopting lowers the chance; a higher hazard still raises it
+    assert chance[0] > chance[1] > chance[2] and chance[3] > chance[2]
+
+
 def test_grid_dates_are_the_snapshot_grid_inside_the_window() -> None:
     world = bench_quality.World("w9", users=100, products=2, seed=1, signal=1.0, days=60)
     # window 2026-09-01 .. 2026-10-30 (end date 2026-10-31); grid 2024-01-01 + k x 28 days
     assert bench_quality.grid_dates(world) == ["2026-09-07", "2026-10-05"]
 
 
-def test_the_oracle_ranks_by_the_hazard_without_and_with_the_taste(tmp_path: Path) -> None:
+def test_the_oracle_ranks_by_what_is_known_and_with_the_taste(tmp_path: Path) -> None:
     hazards = tmp_path / "hazards.parquet"
     con = duckdb.connect()
     # 20 test users, u1 and u2 adopt; the generator recorded u1..u19 (u20 ranks last).
-    # Without the taste u1 and u2 rank first; with it, u19's taste puts it first and
-    # u1's puts it last of the recorded.
+    # Without the taste u3's hazard is the highest, but it has not adopted through a long
+    # exposure, so its taste is likely low: u1 and u2 rank first. With the taste, u19's
+    # puts it first, u2 next, and u1's and u3's put them last of the recorded.
     con.execute(
         f"""
         copy (
             select date '2026-09-07' as snapshot_date, 'p' as product_id,
-                'u' || i as user_id, -i + taste as hazard_logit, taste
+                'u' || i as user_id, known + taste as hazard_logit, taste,
+                case i when 3 then 1000.0 else 0.0 end as exposure
             from (
-                select i, case i when 1 then -50.0 when 19 then 50.0 else 0.0 end as taste
+                select i,
+                    case i when 3 then -0.5 else -i end as known,
+                    case i when 1 then -50.0 when 3 then -50.0 when 19 then 50.0 else 0.0 end
+                        as taste
                 from range(1, 20) as t(i)
             )
         ) to '{hazards}' (format parquet)
@@ -145,7 +168,7 @@ def test_the_oracle_ranks_by_the_hazard_without_and_with_the_taste(tmp_path: Pat
     assert product == "p"
     assert result["n_unrecorded"] == 1
     # the top decile is 2 of 20 users: both adopters (10x the 10% base rate) ranked by
-    # the hazard without the taste, one of two (5x) with it
+    # what is known, one of two (5x) with the taste
     assert result["oracle"] == 10.0
     assert result["oracle_with_taste"] == 5.0
     # a world generated without hazards has no oracle

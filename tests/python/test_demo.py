@@ -340,6 +340,25 @@ def test_recorded_hazards_change_nothing_and_cover_who_can_adopt(tmp_path: Path)
     ).fetchall()
     assert adopters >= 10 and recorded_adopters == adopters
     assert percentile > 0.7, percentile
+    # the exposure adds up the hazard without the taste, day after day: it grows for a
+    # user recorded a week apart, and is zero the day after the signup
+    [(pairs, not_grown)] = con.execute(
+        """
+        select count(*), count(*) filter (where later.exposure <= earlier.exposure)
+        from hazards as earlier
+        join hazards as later using (product_id, user_id)
+        where later.snapshot_date = earlier.snapshot_date + 7
+        """
+    ).fetchall()
+    assert pairs > 1000 and not_grown == 0
+    [(newcomers, most)] = con.execute(
+        """
+        select count(*), max(exposure) from hazards as h
+        join users as u using (user_id)
+        where try_cast(u.signup_at as timestamp)::date = h.snapshot_date - 1
+        """
+    ).fetchall()
+    assert newcomers > 0 and most == 0
     # the taste is the unobserved N(0, 0.8) part of it
     assert abs(con.execute("select stddev(taste) from hazards").fetchall()[0][0] - 0.8) < 0.05
 
