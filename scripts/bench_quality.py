@@ -600,7 +600,7 @@ def section(
         lines.append(
             f"- Of the {len(below)} products below {RULE_MARGIN}x, {len(short)} stay below it"
             f" cross-validated on the test too, and {len(unreachable)} stay below it ranked"
-            " by the generator's own hazard (the oracle): "
+            " by the oracle (what is known at the snapshot, in its true form): "
             + "; ".join(
                 f"{b['world']} {b['product_id']} {b['champion_to_rule']:.2f}x"
                 + "".join(

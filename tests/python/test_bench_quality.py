@@ -92,7 +92,7 @@ def test_the_margin_is_also_judged_where_the_oracle_reaches_it() -> None:
 
     world = bench_quality.World("w9", users=100, products=3, seed=1, signal=1.0)
     text = bench_quality.section(rows, summary, [world])
-    assert "and 1 stay below it ranked by the generator's own hazard" in text
+    assert "and 1 stay below it ranked by the oracle" in text
     assert "w9 p_unreachable 1.07x, cross-validated 1.05x, oracle 1.10x" in text
     assert "NOT met, where the margin can be reached" in text
     assert "in 1 of those 2 products" in text
