@@ -8,6 +8,7 @@ hourly volume) to the written files with DuckDB and compares with the manifest.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -286,10 +287,8 @@ def test_a_weaker_signal_gives_fewer_adopters_and_the_manifest_says_so(tmp_path:
 def test_recorded_hazards_change_nothing_and_cover_who_can_adopt(tmp_path: Path) -> None:
     args = {"users": 1500, "days": 90, "seed": 3}
     plain = demo.generate(tmp_path / "a", **args)
-    # every 7th day of the window (it starts on 2026-08-02)
-    dates = [f"2026-{m:02d}-{d:02d}" for m, d in [(8, 9), (8, 16), (8, 23), (8, 30), (9, 6)]]
-    dates += [f"2026-{m:02d}-{d:02d}" for m, d in [(9, 13), (9, 20), (9, 27), (10, 4)]]
-    dates += ["2026-10-11", "2026-10-18", "2026-10-25"]
+    # every 7th day of the window (it starts on 2026-08-02), to 2026-10-25
+    dates = [str(dt.date(2026, 8, 9) + dt.timedelta(days=7 * k)) for k in range(12)]
     recorded = demo.generate(tmp_path / "b", hazard_dates=dates, **args)
 
     # the world is the same, bit for bit; the hazards are a file beside it
